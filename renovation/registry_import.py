@@ -1,0 +1,2 @@
+def template_workbook_bytes() -> bytes:
+    raise NotImplementedError

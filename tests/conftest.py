@@ -1,0 +1,89 @@
+"""Shared fixtures: a small registry with two sub-districts, and one user per role.
+
+In CI (CI=true) the suite must run on PostgreSQL; a missing server fails the run."""
+
+import os
+
+import pytest
+from django.db import connection
+
+from renovation.models import Role
+from tests.factories import (
+    BuildingFactory,
+    CommunityFactory,
+    CompoundFactory,
+    DistrictFactory,
+    StaffProfileFactory,
+    SubDistrictFactory,
+    UserFactory,
+)
+
+
+def pytest_report_header(config):
+    return f"database: {connection.vendor}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ci_runs_on_postgresql():
+    if os.environ.get("CI", "").lower() == "true" and connection.vendor != "postgresql":
+        pytest.fail("CI must run the suite on PostgreSQL: set DATABASE_URL", pytrace=False)
+
+
+@pytest.fixture
+def registry(db):
+    """Two sub-districts (A, B), each with communities; A1 and A2 under A, B1 under B."""
+    district = DistrictFactory()
+    sub_a = SubDistrictFactory(district=district, name="雅儒街道", code="YR")
+    sub_b = SubDistrictFactory(district=district, name="解放街道", code="JF")
+    a1 = CommunityFactory(sub_district=sub_a, name="广跃社区", code="GY")
+    a2 = CommunityFactory(sub_district=sub_a, name="北雀社区", code="BQ")
+    b1 = CommunityFactory(sub_district=sub_b, name="解放南社区", code="JN")
+    compounds = {}
+    for community in (a1, a2, b1):
+        compound = CompoundFactory(community=community, name=f"{community.name}一号院")
+        BuildingFactory.create_batch(2, compound=compound)
+        compounds[community.code] = compound
+    return {
+        "district": district,
+        "sub_a": sub_a,
+        "sub_b": sub_b,
+        "a1": a1,
+        "a2": a2,
+        "b1": b1,
+        "compounds": compounds,
+    }
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: Role | None, *, sub_district=None, community=None, username=None, **extra):
+        user = UserFactory(username=username or f"{role or 'norole'}-{id(object())}", **extra)
+        if role is not None:
+            StaffProfileFactory(
+                user=user, role=role, sub_district=sub_district, community=community
+            )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def users(registry, make_user):
+    """One user per role; local roles sit in sub-district A / community A1 (广跃社区)."""
+    return {
+        "programme_office": make_user(Role.PROGRAMME_OFFICE, username="office"),
+        "finance": make_user(Role.FINANCE, username="finance"),
+        "organisation": make_user(Role.ORGANISATION, username="organisation"),
+        "publicity": make_user(Role.PUBLICITY, username="publicity"),
+        "leader": make_user(Role.LEADER, username="leader"),
+        "sub_district_staff": make_user(
+            Role.SUB_DISTRICT_STAFF, sub_district=registry["sub_a"], username="subdistrict"
+        ),
+        "community_staff": make_user(
+            Role.COMMUNITY_STAFF, community=registry["a1"], username="community"
+        ),
+        "grid_worker": make_user(
+            Role.GRID_WORKER, community=registry["a1"], username="grid", is_staff=False
+        ),
+        "no_role": make_user(None, username="norole"),
+    }

@@ -1,0 +1,73 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from renovation.models import Building, Community, Compound, District, StaffProfile, SubDistrict
+
+
+class DistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = District
+        django_get_or_create = ["code"]
+
+    name = "柳北区"
+    code = "LB"
+
+
+class SubDistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubDistrict
+
+    district = factory.SubFactory(DistrictFactory)
+    name = factory.Sequence(lambda n: f"测试{n}街道")
+    code = factory.Sequence(lambda n: f"SD{n:02d}")
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Community
+
+    sub_district = factory.SubFactory(SubDistrictFactory)
+    name = factory.Sequence(lambda n: f"测试{n}社区")
+    code = factory.Sequence(lambda n: f"C{n:03d}")
+
+
+class CompoundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Compound
+
+    community = factory.SubFactory(CommunityFactory)
+    name = factory.Sequence(lambda n: f"测试{n}小区")
+    code = factory.Sequence(lambda n: f"XQ{n:04d}")
+    address = "柳北区测试路1号"
+    build_year = 1990
+    is_old = True
+    households = 60
+
+
+class BuildingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Building
+
+    compound = factory.SubFactory(CompoundFactory)
+    number = factory.Sequence(lambda n: f"{n + 1}栋")
+    floors = 6
+    units = 2
+    households = 24
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "test-pass-123")
+
+
+class StaffProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffProfile
+
+    user = factory.SubFactory(UserFactory)
