@@ -81,7 +81,8 @@ class SubDistrictAdmin(ScopedModelAdmin):
     search_fields = ["name", "code"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(community_count=Count("communities"))
+        queryset = super().get_queryset(request).annotate(community_count=Count("communities"))
+        return queryset.order_by(*SubDistrict._meta.ordering)
 
     @admin.display(description=_("communities"), ordering="community_count")
     def community_count(self, obj):
@@ -97,7 +98,8 @@ class CommunityAdmin(ScopedModelAdmin):
     autocomplete_fields = ["sub_district"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(compound_count=Count("compounds"))
+        queryset = super().get_queryset(request).annotate(compound_count=Count("compounds"))
+        return queryset.order_by(*Community._meta.ordering)
 
     @admin.display(description=_("compounds"), ordering="compound_count")
     def compound_count(self, obj):
@@ -157,6 +159,7 @@ class CompoundAdmin(ScopedModelAdmin):
                 building_count=Count("buildings"),
                 building_households=Sum("buildings__households"),
             )
+            .order_by(*Compound._meta.ordering)
         )
 
     @admin.display(description=_("buildings"), ordering="building_count")

@@ -12,6 +12,8 @@ def compound_list(*, user) -> QuerySet[Compound]:
         building_count=Count("buildings"),
         building_households=Sum("buildings__households"),
     )
+    # Meta.ordering is dropped from GROUP BY queries, so order explicitly.
+    queryset = queryset.order_by(*Compound._meta.ordering)
     return scope_queryset(user, queryset)
 
 

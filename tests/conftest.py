@@ -29,6 +29,12 @@ def _ci_runs_on_postgresql():
         pytest.fail("CI must run the suite on PostgreSQL: set DATABASE_URL", pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher costs a second per user; tests need passwords, not their strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def registry(db):
     """Two sub-districts (A, B), each with communities; A1 and A2 under A, B1 under B."""

@@ -59,11 +59,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "test-pass-123")
+    password = factory.django.Password("test-pass-123")
 
 
 class StaffProfileFactory(factory.django.DjangoModelFactory):

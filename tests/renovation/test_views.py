@@ -1,0 +1,85 @@
+import pytest
+from django.urls import reverse
+
+
+def test_anonymous_is_sent_to_login(client, registry):
+    response = client.get(reverse("compound-list"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_user_without_role_is_forbidden(client, users):
+    client.force_login(users["no_role"])
+    assert client.get(reverse("compound-list")).status_code == 403
+    assert client.get(reverse("home")).status_code == 403
+
+
+def test_community_staff_list_shows_only_their_community(client, users, registry):
+    client.force_login(users["community_staff"])
+    response = client.get(reverse("compound-list"))
+    assert response.status_code == 200
+    names = [c.name for c in response.context["page"]]
+    assert names == [registry["compounds"]["GY"].name]
+
+
+@pytest.mark.parametrize("role", ["community_staff", "grid_worker", "sub_district_staff"])
+def test_guessing_another_areas_compound_id_gives_404(client, users, registry, role):
+    client.force_login(users[role])
+    other = registry["compounds"]["JN"]
+    assert client.get(reverse("compound-detail", args=[other.pk])).status_code == 404
+
+
+def test_compound_detail_shows_its_buildings(client, users, registry):
+    client.force_login(users["grid_worker"])
+    compound = registry["compounds"]["GY"]
+    response = client.get(reverse("compound-detail", args=[compound.pk]))
+    assert response.status_code == 200
+    assert len(response.context["buildings"]) == 2
+
+
+def test_compound_list_filters_by_sub_district(client, users, registry):
+    client.force_login(users["programme_office"])
+    response = client.get(reverse("compound-list"), {"sub_district": registry["sub_b"].pk})
+    assert [c.name for c in response.context["page"]] == [registry["compounds"]["JN"].name]
+
+
+def test_compound_list_query_count_does_not_grow_with_rows(
+    client, users, registry, django_assert_max_num_queries
+):
+    from tests.factories import BuildingFactory, CompoundFactory
+
+    client.force_login(users["programme_office"])
+    with django_assert_max_num_queries(8) as few:
+        client.get(reverse("compound-list"))
+    for _ in range(30):
+        BuildingFactory.create_batch(2, compound=CompoundFactory(community=registry["a1"]))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("compound-list"))
+    assert response.context["page"].paginator.count == 33
+
+
+def test_home_shows_figures_for_the_users_area(client, users):
+    client.force_login(users["sub_district_staff"])
+    response = client.get(reverse("home"))
+    assert response.context["totals"]["compounds"] == 2
+    assert response.context["totals"]["buildings"] == 4
+
+
+def test_pages_are_chinese_by_default(client, users):
+    client.force_login(users["programme_office"])
+    response = client.get(reverse("compound-list"))
+    assert response["Content-Language"] == "zh-hans"
+    assert "小区" in response.content.decode()
+
+
+def test_language_can_be_switched_to_english(client, users):
+    client.force_login(users["programme_office"])
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.get(reverse("compound-list"))
+    assert response["Content-Language"] == "en"
+    assert "Compounds" in response.content.decode()
+
+
+def test_registry_template_needs_add_permission(client, users):
+    client.force_login(users["leader"])
+    assert client.get(reverse("registry-template")).status_code == 403
