@@ -42,8 +42,23 @@ _OWNERS = [
     "柳州市房产管理局",
     "柳州钢铁厂",
 ]
-_DORMITORY_NAMES = ["棉纺厂宿舍", "皮革厂宿舍", "机械厂宿舍", "印刷厂宿舍楼", "化肥厂宿舍", "糖厂宿舍"]
-_OLD_NAMES = ["供销社宿舍", "粮食局宿舍", "工人新村", "红星宿舍", "东风宿舍", "胜利小区", "友谊小区"]
+_DORMITORY_NAMES = [
+    "棉纺厂宿舍",
+    "皮革厂宿舍",
+    "机械厂宿舍",
+    "印刷厂宿舍楼",
+    "化肥厂宿舍",
+    "糖厂宿舍",
+]
+_OLD_NAMES = [
+    "供销社宿舍",
+    "粮食局宿舍",
+    "工人新村",
+    "红星宿舍",
+    "东风宿舍",
+    "胜利小区",
+    "友谊小区",
+]
 _NEW_NAMES = ["花园", "雅苑", "华庭", "新城", "家园", "名都"]
 
 
@@ -191,9 +206,12 @@ def _load_compounds(district: District) -> None:
         [c for c, _ in plan if (c.community_id, c.code) not in existing], batch_size=500
     )
     ids = dict(
-        (((cid, code), pk) for pk, cid, code in Compound.objects.filter(
-            community__in=communities
-        ).values_list("pk", "community_id", "code"))
+        (
+            ((cid, code), pk)
+            for pk, cid, code in Compound.objects.filter(community__in=communities).values_list(
+                "pk", "community_id", "code"
+            )
+        )
     )
     have = set(
         Building.objects.filter(compound__community__in=communities).values_list(

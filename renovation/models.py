@@ -95,7 +95,9 @@ class Compound(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(
-        _("code"), max_length=30, help_text=_("Unique within the community; assigned if left blank.")
+        _("code"),
+        max_length=30,
+        help_text=_("Unique within the community; assigned if left blank."),
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     build_year = models.PositiveSmallIntegerField(
