@@ -6,6 +6,7 @@ DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and CELERY
 """
 
 import os
+from fractions import Fraction
 from pathlib import Path
 
 import dj_database_url
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "renovation.context_processors.navigation",
             ],
         },
     },
@@ -149,3 +151,7 @@ LOGGING = {
 }
 
 ADMIN_SITE_HEADER = _("Xinsheng: old-neighbourhood renovation")
+
+# A compound enters the project pipeline when this share of households consents
+# ("2/3" or a decimal such as "0.7"); kept as an exact fraction.
+WILLINGNESS_THRESHOLD = Fraction(env_str("WILLINGNESS_THRESHOLD") or "2/3")

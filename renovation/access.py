@@ -34,6 +34,22 @@ _REGISTRY_COMPOUNDS = {
     DELETE: {Role.PROGRAMME_OFFICE},
 }
 
+_PROJECTS = {
+    VIEW: ALL_ROLES,
+    ADD: {Role.PROGRAMME_OFFICE},
+    CHANGE: {Role.PROGRAMME_OFFICE},
+    DELETE: {Role.PROGRAMME_OFFICE},
+}
+# Sub-districts send the monthly progress of the projects in their area.
+_PROGRESS = {**_PROJECTS, ADD: {Role.PROGRAMME_OFFICE, Role.SUB_DISTRICT_STAFF}}
+_MONEY = {
+    VIEW: DISTRICT_WIDE_ROLES | {Role.SUB_DISTRICT_STAFF, Role.COMMUNITY_STAFF},
+    ADD: {Role.PROGRAMME_OFFICE, Role.FINANCE},
+    CHANGE: {Role.PROGRAMME_OFFICE, Role.FINANCE},
+    DELETE: {Role.FINANCE},
+}
+_CATALOGUE = {VIEW: ALL_ROLES, ADD: {Role.PROGRAMME_OFFICE}, CHANGE: {Role.PROGRAMME_OFFICE}}
+
 # model label → action → roles allowed. A model missing here is superuser-only.
 PERMISSIONS: dict[str, dict[str, Iterable[Role]]] = {
     "renovation.district": _REGISTRY_AREAS,
@@ -41,6 +57,14 @@ PERMISSIONS: dict[str, dict[str, Iterable[Role]]] = {
     "renovation.community": _REGISTRY_AREAS,
     "renovation.compound": _REGISTRY_COMPOUNDS,
     "renovation.building": _REGISTRY_COMPOUNDS,
+    "renovation.renovationproject": _PROJECTS,
+    "renovation.projectitem": _PROJECTS,
+    "renovation.projecttransition": {VIEW: ALL_ROLES},
+    "renovation.progressupdate": _PROGRESS,
+    "renovation.itemcategory": _CATALOGUE,
+    "renovation.fundingsource": {**_MONEY, VIEW: DISTRICT_WIDE_ROLES},
+    "renovation.fundingallocation": _MONEY,
+    "renovation.disbursement": _MONEY,
 }
 
 
@@ -80,7 +104,10 @@ def has_permission(user, model: type[Model] | Model, action: str) -> bool:
 
 def scope_queryset(user, queryset: QuerySet) -> QuerySet:
     """Limit `queryset` to the rows `user` may see: everything for district-wide roles,
-    the user's sub-district or community for local roles, nothing for anyone else."""
+    the user's sub-district or community for local roles, nothing for anyone else.
+
+    `scope_lookups = None` marks shared reference data (the same for everyone);
+    an empty dict marks district-level data that local roles do not see."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return queryset.none()
     if user.is_superuser:
@@ -91,6 +118,10 @@ def scope_queryset(user, queryset: QuerySet) -> QuerySet:
     if profile.role in DISTRICT_WIDE_ROLES:
         return queryset
     lookups = queryset.model.scope_lookups
+    if lookups is None:
+        return queryset
+    if not lookups:
+        return queryset.none()
     if profile.role == Role.SUB_DISTRICT_STAFF:
         return queryset.filter(**{lookups["sub_district"]: profile.sub_district_id})
     return queryset.filter(**{lookups["community"]: profile.community_id})

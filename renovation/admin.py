@@ -1,13 +1,47 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
 from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from .access import ADD, ADMIN_ROLES, CHANGE, DELETE, VIEW, get_role, has_permission, scope_queryset
-from .models import Building, Community, Compound, District, StaffProfile, SubDistrict
+from .forms import (
+    AllocationAdminForm,
+    DisbursementAdminForm,
+    FundingSourceAdminForm,
+    TransitionForm,
+    add_service_errors,
+)
+from .models import (
+    Building,
+    Community,
+    Compound,
+    Disbursement,
+    District,
+    FundingAllocation,
+    FundingSource,
+    ItemCategory,
+    ProgressUpdate,
+    ProjectItem,
+    ProjectTransition,
+    RenovationProject,
+    StaffProfile,
+    SubDistrict,
+)
+from .selectors import latest_progress_subquery, sum_subquery
+from .services import (
+    allocation_create,
+    allowed_transitions,
+    disbursement_create,
+    funding_source_create,
+    funding_source_set_amount,
+    project_transition,
+)
 
 
 class ScopedModelAdmin(admin.ModelAdmin):
@@ -220,3 +254,346 @@ class XinshengUserAdmin(UserAdmin):
     def role(self, obj):
         profile = getattr(obj, "staff_profile", None)
         return profile.get_role_display() if profile else "—"
+
+
+class DelayedFilter(admin.SimpleListFilter):
+    title = _("delayed")
+    parameter_name = "delayed"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("yes")), ("0", _("no"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.delayed()
+        if self.value() == "0":
+            return queryset.exclude(pk__in=queryset.delayed().values("pk"))
+        return queryset
+
+
+class ProjectItemInline(ScopedTabularInline):
+    model = ProjectItem
+    extra = 0
+    fields = ["category", "description", "quantity", "unit", "budget", "status"]
+    autocomplete_fields = ["category"]
+
+
+class ProgressUpdateInline(ScopedTabularInline):
+    model = ProgressUpdate
+    extra = 0
+    fields = ["recorded_on", "percent", "note", "recorded_by"]
+    readonly_fields = fields
+    ordering = ["-recorded_on"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # progress is reported through the project page or the monthly import
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ProjectTransitionInline(ScopedTabularInline):
+    model = ProjectTransition
+    extra = 0
+    fields = ["effective_on", "from_status", "to_status", "reason", "by", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RenovationProject)
+class RenovationProjectAdmin(ScopedModelAdmin):
+    """Projects are created through the pipeline form (the willingness gate) and change
+    status through the lifecycle form; both call the services that hold the rules."""
+
+    change_form_template = "admin/renovation/renovationproject/change_form.html"
+    change_list_template = "admin/renovation/renovationproject/change_list.html"
+    list_display = [
+        "name",
+        "community",
+        "batch_year",
+        "kind",
+        "is_key",
+        "status",
+        "progress",
+        "households_benefited",
+        "budget",
+        "allocated",
+        "paid",
+        "planned_finish",
+        "delayed",
+    ]
+    list_filter = [
+        "batch_year",
+        "status",
+        "kind",
+        "is_key",
+        DelayedFilter,
+        ("compound__community__sub_district", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["name", "compound__name", "compound__code", "builder", "lead_unit"]
+    autocomplete_fields = ["compound"]
+    filter_horizontal = ["buildings"]
+    inlines = [ProjectItemInline, ProgressUpdateInline, ProjectTransitionInline]
+    list_per_page = 50
+    readonly_fields = [
+        "compound",
+        "batch_year",
+        "status",
+        "feasibility_on",
+        "plan_approved_on",
+        "actual_start",
+        "actual_finish",
+        "accepted_on",
+        "willingness_confirmed_by",
+        "willingness_confirmed_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["compound", "batch_year", "name", "kind", "is_key", "status"]}),
+        (_("units"), {"fields": ["lead_unit", "builder", "supervisor"]}),
+        (
+            _("scope and budget"),
+            {"fields": ["buildings", "households_benefited", "buildings_benefited", "budget"]},
+        ),
+        (
+            _("dates"),
+            {
+                "fields": [
+                    "planned_start",
+                    "planned_finish",
+                    "feasibility_on",
+                    "plan_approved_on",
+                    "actual_start",
+                    "actual_finish",
+                    "accepted_on",
+                ]
+            },
+        ),
+        (_("plan"), {"fields": ["plan", "willingness_confirmed_by", "willingness_confirmed_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("compound__community__sub_district")
+            .annotate(
+                allocated_total=sum_subquery(FundingAllocation.objects.all(), "project"),
+                paid_total=sum_subquery(Disbursement.objects.all(), "project"),
+                progress_now=latest_progress_subquery(),
+            )
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "buildings":
+            object_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = Building.objects.filter(
+                compound__projects__pk=object_id
+            ).select_related("compound")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description=_("community"), ordering="compound__community__code")
+    def community(self, obj):
+        return f"{obj.compound.community.name} · {obj.compound.name}"
+
+    @admin.display(description=_("progress (%)"), ordering="progress_now")
+    def progress(self, obj):
+        return obj.progress_now
+
+    @admin.display(description=_("allocated (yuan)"), ordering="allocated_total")
+    def allocated(self, obj):
+        return f"{obj.allocated_total:,.2f}"
+
+    @admin.display(description=_("paid (yuan)"), ordering="paid_total")
+    def paid(self, obj):
+        return f"{obj.paid_total:,.2f}"
+
+    @admin.display(description=_("delayed"), boolean=True)
+    def delayed(self, obj):
+        return obj.is_delayed()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("project-create")
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            context["totals"] = context["cl"].queryset.aggregate(
+                count=Count("pk"),
+                households=Sum("households_benefited"),
+                budget=Sum("budget"),
+                allocated=Sum("allocated_total"),
+                paid=Sum("paid_total"),
+            )
+        return response
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<path:object_id>/transition/",
+                self.admin_site.admin_view(self.transition_view),
+                name="renovation_renovationproject_transition",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def transition_view(self, request, object_id):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        project = self.get_object(request, object_id)
+        allowed = allowed_transitions(project)
+        form = TransitionForm(request.POST or None, project=project, allowed=allowed)
+        if request.method == "POST" and form.is_valid():
+            try:
+                project_transition(project=project, user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                self.message_user(request, _("The project's status has changed."))
+                return redirect("admin:renovation_renovationproject_change", project.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": project,
+            "form": form,
+            "title": _("Change status"),
+        }
+        return TemplateResponse(
+            request, "admin/renovation/renovationproject/transition.html", context
+        )
+
+
+@admin.register(ItemCategory)
+class ItemCategoryAdmin(ScopedModelAdmin):
+    list_display = ["name", "code", "item_class", "default_unit", "statistic", "is_active"]
+    list_filter = ["item_class", "is_active"]
+    list_editable = ["is_active"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(ProjectItem)
+class ProjectItemAdmin(ScopedModelAdmin):
+    list_display = ["category", "project", "quantity", "unit", "budget", "status"]
+    list_select_related = ["category", "project__compound"]
+    list_filter = ["category__item_class", "category", "status", "project__batch_year"]
+    search_fields = ["project__name", "description"]
+    autocomplete_fields = ["project", "category"]
+    show_full_result_count = False
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(ScopedModelAdmin):
+    list_display = ["project", "recorded_on", "percent", "note", "recorded_by"]
+    list_select_related = ["project__compound", "recorded_by"]
+    list_filter = ["recorded_on", "project__batch_year"]
+    search_fields = ["project__name"]
+    date_hierarchy = "recorded_on"
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # through the project page or the monthly Excel import
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MoneyAdmin(ScopedModelAdmin):
+    """Money rows are append-only: a mistake is deleted and entered again, so every rule is
+    checked by the service on the way in."""
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+
+@admin.register(FundingSource)
+class FundingSourceAdmin(ScopedModelAdmin):
+    form = FundingSourceAdminForm
+    list_display = ["name", "kind", "year", "document_number", "amount_yuan", "allocated", "paid"]
+    list_filter = ["year", "kind"]
+    search_fields = ["name", "document_number"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                allocated_total=sum_subquery(FundingAllocation.objects.all(), "source"),
+                paid_total=sum_subquery(Disbursement.objects.all(), "allocation__source"),
+            )
+        )
+
+    @admin.display(description=_("amount (yuan)"), ordering="amount")
+    def amount_yuan(self, obj):
+        return f"{obj.amount:,.2f}"
+
+    @admin.display(description=_("allocated (yuan)"), ordering="allocated_total")
+    def allocated(self, obj):
+        return f"{obj.allocated_total:,.2f}"
+
+    @admin.display(description=_("paid (yuan)"), ordering="paid_total")
+    def paid(self, obj):
+        return f"{obj.paid_total:,.2f}"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            amount = form.cleaned_data["amount"]
+            obj.amount = FundingSource.objects.get(pk=obj.pk).amount
+            obj.save()
+            funding_source_set_amount(source=obj, amount=amount)
+            obj.refresh_from_db()
+            return
+        fields = ["kind", "year", "name", "document_number", "amount", "received_on", "notes"]
+        created = funding_source_create(**{f: form.cleaned_data[f] for f in fields})
+        obj.pk, obj._state.adding = created.pk, False
+
+
+@admin.register(FundingAllocation)
+class FundingAllocationAdmin(MoneyAdmin):
+    form = AllocationAdminForm
+    list_display = ["source", "project", "amount", "allocated_on", "by"]
+    list_select_related = ["source", "project__compound", "by"]
+    list_filter = ["source__year", "source__kind"]
+    search_fields = ["project__name", "source__name", "source__document_number"]
+    autocomplete_fields = ["source", "project"]
+    fields = ["source", "project", "amount", "allocated_on", "note"]
+
+    def save_model(self, request, obj, form, change):
+        created = allocation_create(
+            source=obj.source,
+            project=obj.project,
+            amount=obj.amount,
+            on=obj.allocated_on,
+            user=request.user,
+            note=obj.note,
+        )
+        obj.pk, obj._state.adding = created.pk, False
+
+
+@admin.register(Disbursement)
+class DisbursementAdmin(MoneyAdmin):
+    form = DisbursementAdminForm
+    list_display = ["project", "allocation", "amount", "paid_on", "voucher", "by"]
+    list_select_related = ["project__compound", "allocation__source", "by"]
+    list_filter = ["paid_on"]
+    search_fields = ["project__name", "voucher"]
+    autocomplete_fields = ["allocation"]
+    fields = ["allocation", "amount", "paid_on", "voucher"]
+    date_hierarchy = "paid_on"
+
+    def save_model(self, request, obj, form, change):
+        created = disbursement_create(
+            allocation=obj.allocation,
+            amount=obj.amount,
+            on=obj.paid_on,
+            user=request.user,
+            voucher=obj.voucher,
+        )
+        obj.pk, obj._state.adding = created.pk, False

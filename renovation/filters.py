@@ -1,7 +1,8 @@
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Compound
+from .models import Compound, ProjectStatus, RenovationProject
 from .selectors import community_list, sub_district_list
 
 
@@ -29,3 +30,30 @@ class CompoundFilter(django_filters.FilterSet):
     class Meta:
         model = Compound
         fields = ["q", "sub_district", "community", "is_old", "property_management"]
+
+
+class ProjectFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("name contains"))
+    batch_year = django_filters.NumberFilter(label=_("batch year"))
+    batch_from = django_filters.NumberFilter(
+        field_name="batch_year", lookup_expr="gte", label=_("batch from")
+    )
+    batch_to = django_filters.NumberFilter(
+        field_name="batch_year", lookup_expr="lte", label=_("batch to")
+    )
+    status = django_filters.MultipleChoiceFilter(choices=ProjectStatus.choices, label=_("status"))
+    sub_district = django_filters.ModelChoiceFilter(
+        field_name="compound__community__sub_district",
+        queryset=_sub_districts,
+        label=_("sub-district"),
+    )
+    kind = django_filters.ChoiceFilter(choices=RenovationProject.Kind.choices, label=_("kind"))
+    is_key = django_filters.BooleanFilter(label=_("key project"))
+    delayed = django_filters.BooleanFilter(label=_("delayed"))
+
+    class Meta:
+        model = RenovationProject
+        fields = ["q", "batch_year", "status", "sub_district", "kind", "is_key", "delayed"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(compound__name__icontains=value))

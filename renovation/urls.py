@@ -7,4 +7,16 @@ urlpatterns = [
     path("registry/compounds/", views.compound_list, name="compound-list"),
     path("registry/compounds/<int:pk>/", views.compound_detail, name="compound-detail"),
     path("registry/import-template.xlsx", views.registry_template, name="registry-template"),
+    path("projects/", views.project_list, name="project-list"),
+    path("projects/new/", views.project_create_view, name="project-create"),
+    path("projects/<int:pk>/", views.project_detail, name="project-detail"),
+    path(
+        "projects/<int:pk>/transition/",
+        views.project_transition_view,
+        name="project-transition",
+    ),
+    path("projects/<int:pk>/progress/", views.progress_create_view, name="project-progress"),
+    path("projects/<int:pk>/payments/", views.disbursement_create_view, name="project-payment"),
+    path("funding/", views.funding_source_list, name="funding-source-list"),
+    path("funding/<int:pk>/", views.funding_source_detail, name="funding-source-detail"),
 ]

@@ -6,6 +6,7 @@ import os
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from renovation.models import Role
 from tests.factories import (
@@ -33,6 +34,14 @@ def _ci_runs_on_postgresql():
 def _fast_password_hashing(settings):
     # The real hasher costs a second per user; tests need passwords, not their strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def english():
+    """Service messages in their English source form, for readable assertions; the pages'
+    tests check the Chinese that users see."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

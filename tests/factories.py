@@ -1,7 +1,18 @@
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 
-from renovation.models import Building, Community, Compound, District, StaffProfile, SubDistrict
+from renovation.models import (
+    Building,
+    Community,
+    Compound,
+    District,
+    FundingSource,
+    RenovationProject,
+    StaffProfile,
+    SubDistrict,
+)
 
 
 class DistrictFactory(factory.django.DjangoModelFactory):
@@ -70,3 +81,27 @@ class StaffProfileFactory(factory.django.DjangoModelFactory):
         model = StaffProfile
 
     user = factory.SubFactory(UserFactory)
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A project in the pipeline; move it on with the lifecycle service in the test."""
+
+    class Meta:
+        model = RenovationProject
+
+    compound = factory.SubFactory(CompoundFactory)
+    batch_year = 2022
+    name = factory.LazyAttribute(lambda o: f"{o.compound.name}改造项目")
+    households_benefited = 60
+    budget = Decimal("1000000.00")
+
+
+class FundingSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FundingSource
+
+    kind = FundingSource.Kind.CENTRAL_FISCAL
+    year = 2022
+    name = "中央财政补助资金"
+    document_number = factory.Sequence(lambda n: f"桂财建〔2022〕{n + 1}号")
+    amount = Decimal("100.00")

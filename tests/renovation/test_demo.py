@@ -1,48 +1,143 @@
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import OuterRef, Subquery, Sum
 from django.test import override_settings
 
 from renovation.access import scope_queryset
-from renovation.demo import DEMO_USERS
-from renovation.models import Building, Compound
+from renovation.demo import DEMO_USERS, demo_load, demo_reset
+from renovation.models import (
+    Building,
+    Compound,
+    Disbursement,
+    FundingAllocation,
+    FundingSource,
+    ProjectStatus,
+    ProjectTransition,
+    RenovationProject,
+)
+
+FINISHED = [ProjectStatus.COMPLETED, ProjectStatus.ACCEPTED]
 
 
-@pytest.fixture
-def demo(db, settings):
-    settings.DEBUG = True  # pytest-django runs with DEBUG off; load_demo is for local use only
-    call_command("load_demo", stdout=open("/dev/null", "w"))
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo, loaded once for this module (it takes seconds) and removed afterwards."""
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast:
+        demo_load()
+        yield
+        demo_reset()
 
 
-def test_demo_reproduces_the_articles_registry(demo):
+def status_on(day: datetime.date):
+    """Each project's status as it stood at the end of `day`, from its transitions."""
+    last = (
+        ProjectTransition.objects.filter(project=OuterRef("pk"), effective_on__lte=day)
+        .order_by("-effective_on", "-created_at", "-pk")
+        .values("to_status")[:1]
+    )
+    return RenovationProject.objects.annotate(status_then=Subquery(last))
+
+
+def test_demo_reproduces_the_articles_registry(demo, db):
     assert Compound.objects.count() == 482
     assert Compound.objects.filter(is_old=True).count() == 310
-    assert Building.objects.filter(compound__isnull=False).count() >= 482
+    assert Building.objects.count() >= 482
 
 
-def test_demo_old_compounds_follow_the_national_rule(demo):
+def test_demo_old_compounds_follow_the_national_rule(demo, db):
     assert not Compound.objects.filter(is_old=True, build_year__gt=2000).exists()
 
 
-def test_load_demo_twice_changes_nothing(demo):
-    before = (Compound.objects.count(), Building.objects.count())
-    call_command("load_demo", stdout=open("/dev/null", "w"))
-    assert (Compound.objects.count(), Building.objects.count()) == before
+def test_demo_renovated_107_old_compounds_in_2018_to_2021_for_386_million(demo, db):
+    history = RenovationProject.objects.filter(batch_year__range=(2018, 2021))
+    assert history.filter(status__in=FINISHED, compound__is_old=True).count() == 107
+    assert history.aggregate(total=Sum("budget"))["total"] == Decimal("386000000")
+    allocated = FundingAllocation.objects.filter(project__in=history).aggregate(t=Sum("amount"))
+    assert allocated["t"] == Decimal("386000000")
+    kinds = set(
+        FundingAllocation.objects.filter(project__in=history).values_list("source__kind", flat=True)
+    )
+    assert kinds == {
+        FundingSource.Kind.CENTRAL_FISCAL,
+        FundingSource.Kind.CENTRAL_BUDGET,
+        FundingSource.Kind.SOE_TRANSFER,
+        FundingSource.Kind.DISTRICT_MATCHING,
+        FundingSource.Kind.UTILITY,
+    }
 
 
-def test_load_demo_reset_starts_over(demo):
+def test_demo_2021_completed_15_regular_and_all_21_soe_transfers(demo, db):
+    done_2021 = RenovationProject.objects.filter(batch_year=2021, actual_finish__year=2021)
+    assert done_2021.filter(kind=RenovationProject.Kind.REGULAR).count() == 15
+    soe = RenovationProject.objects.filter(kind=RenovationProject.Kind.SOE_TRANSFER)
+    assert soe.count() == 21 and done_2021.filter(kind="soe_transfer").count() == 21
+
+
+def test_demo_2022_batch_as_of_june_2022(demo, db):
+    batch = status_on(datetime.date(2022, 6, 30)).filter(batch_year=2022)
+    assert batch.count() == 23
+    assert batch.aggregate(h=Sum("households_benefited"))["h"] == 4032
+    assert batch.filter(status_then=ProjectStatus.UNDER_CONSTRUCTION).count() == 13
+    preparing = [ProjectStatus.PIPELINE, ProjectStatus.FEASIBILITY, ProjectStatus.PLAN_APPROVED]
+    assert batch.filter(status_then__in=preparing).count() == 10
+
+
+def test_demo_2022_batch_moves_on_later_in_2022(demo, db):
+    june = status_on(datetime.date(2022, 6, 30)).filter(batch_year=2022)
+    december = status_on(datetime.date(2022, 12, 31)).filter(batch_year=2022)
+    assert december.filter(status_then__in=FINISHED).count() > 0
+    assert sorted(june.values_list("status_then", flat=True)) != sorted(
+        december.values_list("status_then", flat=True)
+    )
+
+
+def test_demo_progress_differs_month_by_month(demo, db):
+    from renovation.selectors import latest_progress_subquery
+
+    batch = RenovationProject.objects.filter(batch_year=2022)
+    may = batch.annotate(p=latest_progress_subquery(datetime.date(2022, 5, 31)))
+    june = batch.annotate(p=latest_progress_subquery(datetime.date(2022, 6, 30)))
+    assert sum(p.p for p in june) > sum(p.p for p in may)
+
+
+def test_demo_money_obeys_its_rules(demo, db):
+    for source in FundingSource.objects.all():
+        allocated = source.allocations.aggregate(t=Sum("amount"))["t"] or 0
+        assert allocated <= source.amount
+    for allocation in FundingAllocation.objects.all():
+        paid = allocation.disbursements.aggregate(t=Sum("amount"))["t"] or 0
+        assert paid <= allocation.amount
+    assert Disbursement.objects.exists()
+
+
+def test_load_demo_twice_changes_nothing(demo, db):
+    before = (Compound.objects.count(), Building.objects.count(), RenovationProject.objects.count())
+    demo_load()
+    after = (Compound.objects.count(), Building.objects.count(), RenovationProject.objects.count())
+    assert after == before
+
+
+def test_load_demo_reset_starts_over(demo, db, settings):
+    settings.DEBUG = True  # pytest-django runs with DEBUG off; load_demo is for local use only
     Compound.objects.filter(is_old=False).first().delete()
     call_command("load_demo", "--reset", stdout=open("/dev/null", "w"))
     assert Compound.objects.count() == 482
+    assert RenovationProject.objects.count() == 130
 
 
 @override_settings(DEBUG=False)
-def test_load_demo_refuses_in_production(db):
+def test_load_demo_refuses_in_production(demo, db):
+    Compound.objects.filter(is_old=False).first().delete()
     with pytest.raises(CommandError, match="DJANGO_DEBUG=0"):
         call_command("load_demo")
-    assert not Compound.objects.exists()
+    assert Compound.objects.count() == 481
 
 
-def test_each_demo_user_sees_exactly_its_scope(demo, django_user_model):
+def test_each_demo_user_sees_exactly_its_scope(demo, db, django_user_model):
     everyone = Compound.objects.count()
     yaru = Compound.objects.filter(community__sub_district__code="YR").count()
     guangyue = Compound.objects.filter(community__code="GY").count()

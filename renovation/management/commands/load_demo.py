@@ -25,6 +25,10 @@ class Command(BaseCommand):
                 f"({share:.2f}%), {figures['buildings']} buildings."
             )
         )
+        self.stdout.write(
+            f"Projects: {figures['renovated_2018_2021']} renovated in 2018–2021, "
+            f"{figures['batch_2022']} in the 2022 batch."
+        )
         self.stdout.write(f"Demo users (password for all, demo only: {DEMO_PASSWORD}):")
         for user in DEMO_USERS:
             area = user.sub_district or user.community or ""

@@ -2,8 +2,8 @@
 
 from django.db.models import Count, QuerySet, Sum
 
-from .access import scope_queryset
-from .models import Building, Community, Compound, SubDistrict
+from ..access import scope_queryset
+from ..models import Building, Community, Compound, SubDistrict
 
 
 def compound_list(*, user) -> QuerySet[Compound]:

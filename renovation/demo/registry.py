@@ -1,16 +1,11 @@
-"""Fictional demo data for Liubei District, calibrated to the figures the source article
-publishes: 482 compounds, of which 310 are old (64.32%).
-
-Everything is generated from a fixed seed, so loading twice gives the same rows and the
-loader can skip what already exists."""
+"""The demo registry: 482 compounds, of which 310 are old (64.32%), and one user per role."""
 
 import random
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
-from .models import Building, Community, Compound, District, Role, StaffProfile, SubDistrict
+from ..models import Building, Community, Compound, District, Role, StaffProfile, SubDistrict
 
 DISTRICT = ("柳北区", "LB")
 COMPOUND_TOTAL = 482
@@ -84,27 +79,16 @@ DEMO_USERS = [
 ]
 
 
-@transaction.atomic
-def demo_load() -> dict:
-    """Load the demo district, its registry and the demo users; return what now exists."""
+def registry_load() -> District:
+    """The demo district, its registry and the demo users."""
     district = _load_places()
     _load_compounds(district)
     _load_users(district)
-    compounds = Compound.objects.filter(community__sub_district__district=district)
-    return {
-        "compounds": compounds.count(),
-        "old": compounds.filter(is_old=True).count(),
-        "buildings": Building.objects.filter(compound__in=compounds).count(),
-    }
+    return district
 
 
-@transaction.atomic
-def demo_reset() -> None:
-    """Remove the demo district and the demo users."""
+def registry_reset(district: District) -> None:
     get_user_model().objects.filter(username__in=[u.username for u in DEMO_USERS]).delete()
-    district = District.objects.filter(code=DISTRICT[1]).first()
-    if district is None:
-        return
     Building.objects.filter(compound__community__sub_district__district=district).delete()
     Compound.objects.filter(community__sub_district__district=district).delete()
     StaffProfile.objects.filter(community__sub_district__district=district).delete()

@@ -1,0 +1,39 @@
+from .funding import Disbursement, FundingAllocation, FundingSource
+from .projects import (
+    ItemCategory,
+    ProgressUpdate,
+    ProjectItem,
+    ProjectStatus,
+    ProjectTransition,
+    RenovationProject,
+)
+from .registry import (
+    OLD_COMPOUND_LAST_YEAR,
+    Building,
+    Community,
+    Compound,
+    District,
+    Role,
+    StaffProfile,
+    SubDistrict,
+)
+
+__all__ = [
+    "OLD_COMPOUND_LAST_YEAR",
+    "Building",
+    "Community",
+    "Compound",
+    "Disbursement",
+    "District",
+    "FundingAllocation",
+    "FundingSource",
+    "ItemCategory",
+    "ProgressUpdate",
+    "ProjectItem",
+    "ProjectStatus",
+    "ProjectTransition",
+    "RenovationProject",
+    "Role",
+    "StaffProfile",
+    "SubDistrict",
+]

@@ -1,0 +1,144 @@
+"""Reads of projects and their money, scoped to the person asking, with no query per row."""
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import (
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ..access import scope_queryset
+from ..models import (
+    Disbursement,
+    FundingAllocation,
+    FundingSource,
+    ProgressUpdate,
+    ProjectItem,
+    ProjectTransition,
+    RenovationProject,
+)
+from ..models.projects import FINISHED
+
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+ZERO = Value(Decimal("0"), output_field=MONEY)
+
+
+def sum_subquery(queryset: QuerySet, outer_field: str) -> Coalesce:
+    """SUM(amount) of related rows as a subquery, so several sums never multiply rows."""
+    total = (
+        queryset.filter(**{outer_field: OuterRef("pk")})
+        .order_by()
+        .values(outer_field)
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=MONEY), ZERO)
+
+
+def latest_progress_subquery(as_of: datetime.date | None = None) -> Coalesce:
+    updates = ProgressUpdate.objects.filter(project=OuterRef("pk"))
+    if as_of is not None:
+        updates = updates.filter(recorded_on__lte=as_of)
+    latest = updates.order_by("-recorded_on").values("percent")[:1]
+    return Coalesce(Subquery(latest, output_field=IntegerField()), Value(0))
+
+
+def project_list(*, user) -> QuerySet[RenovationProject]:
+    """Projects the user may see, with place names, money allocated and paid, and current
+    progress, each computed in the same query."""
+    today = timezone.localdate()
+    queryset = (
+        RenovationProject.objects.select_related("compound__community__sub_district")
+        .annotate(
+            allocated=sum_subquery(FundingAllocation.objects.all(), "project"),
+            paid=sum_subquery(Disbursement.objects.all(), "project"),
+            progress=latest_progress_subquery(),
+            delayed=Exists(
+                RenovationProject.objects.filter(
+                    pk=OuterRef("pk"), planned_finish__lt=today
+                ).exclude(status__in=FINISHED)
+            ),
+        )
+        .order_by(*RenovationProject._meta.ordering)
+    )
+    return scope_queryset(user, queryset)
+
+
+def project_get(*, user, pk: int) -> RenovationProject:
+    """One project with everything its page shows; DoesNotExist outside the user's area."""
+    return (
+        project_list(user=user)
+        .prefetch_related(
+            Prefetch("items", queryset=ProjectItem.objects.select_related("category")),
+            Prefetch(
+                "transitions",
+                queryset=ProjectTransition.objects.select_related("by").order_by(
+                    "-effective_on", "-created_at"
+                ),
+            ),
+            Prefetch(
+                "progress_updates",
+                queryset=ProgressUpdate.objects.select_related("recorded_by").order_by(
+                    "-recorded_on"
+                ),
+            ),
+            Prefetch(
+                "allocations",
+                queryset=FundingAllocation.objects.select_related("source").annotate(
+                    paid=sum_subquery(Disbursement.objects.all(), "allocation")
+                ),
+            ),
+            Prefetch(
+                "disbursements",
+                queryset=Disbursement.objects.select_related("allocation__source").order_by(
+                    "-paid_on"
+                ),
+            ),
+            "buildings",
+        )
+        .get(pk=pk)
+    )
+
+
+def funding_source_list(*, user) -> QuerySet[FundingSource]:
+    """Sources with the amounts allocated from them and paid out of those allocations."""
+    queryset = FundingSource.objects.annotate(
+        allocated=sum_subquery(FundingAllocation.objects.all(), "source"),
+        paid=sum_subquery(Disbursement.objects.all(), "allocation__source"),
+    ).order_by(*FundingSource._meta.ordering)
+    return scope_queryset(user, queryset)
+
+
+def funding_source_get(*, user, pk: int) -> FundingSource:
+    allocations = FundingAllocation.objects.select_related(
+        "project__compound__community__sub_district"
+    ).annotate(paid=sum_subquery(Disbursement.objects.all(), "allocation"))
+    return (
+        funding_source_list(user=user)
+        .prefetch_related(Prefetch("allocations", queryset=scope_queryset(user, allocations)))
+        .get(pk=pk)
+    )
+
+
+def allocation_list(*, user) -> QuerySet[FundingAllocation]:
+    queryset = FundingAllocation.objects.select_related(
+        "source", "project__compound__community__sub_district"
+    ).annotate(paid=sum_subquery(Disbursement.objects.all(), "allocation"))
+    return scope_queryset(user, queryset)
+
+
+def rate(part, whole) -> Decimal:
+    """A percentage with two decimals; zero when there is nothing to divide by."""
+    if not whole:
+        return Decimal("0.00")
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"))

@@ -1,0 +1,31 @@
+"""Writes. Each service is atomic, checks its rules and raises ValidationError when one is
+broken; rules that concurrency can break hold a row lock."""
+
+from .funding import (
+    allocation_create,
+    check_allocation_fits,
+    check_payment_fits,
+    check_source_amount,
+    clean_amount,
+    disbursement_create,
+    funding_source_create,
+    funding_source_set_amount,
+)
+from .projects import allowed_transitions, progress_record, project_create, project_transition
+from .registry import registry_import
+
+__all__ = [
+    "allocation_create",
+    "allowed_transitions",
+    "check_allocation_fits",
+    "check_payment_fits",
+    "check_source_amount",
+    "clean_amount",
+    "disbursement_create",
+    "funding_source_create",
+    "funding_source_set_amount",
+    "progress_record",
+    "project_create",
+    "project_transition",
+    "registry_import",
+]
