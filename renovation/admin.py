@@ -33,7 +33,7 @@ from .models import (
     StaffProfile,
     SubDistrict,
 )
-from .selectors import latest_progress_subquery, sum_subquery
+from .selectors import latest_progress_subquery, project_totals, sum_subquery
 from .services import (
     allocation_create,
     allowed_transitions,
@@ -426,13 +426,7 @@ class RenovationProjectAdmin(ScopedModelAdmin):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context:
-            context["totals"] = context["cl"].queryset.aggregate(
-                count=Count("pk"),
-                households=Sum("households_benefited"),
-                budget=Sum("budget"),
-                allocated=Sum("allocated_total"),
-                paid=Sum("paid_total"),
-            )
+            context["totals"] = project_totals(context["cl"].queryset)
         return response
 
     def get_urls(self):

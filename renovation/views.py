@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -102,13 +101,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     projects = ProjectFilter(
         request.GET, queryset=selectors.project_list(user=request.user), request=request
     )
-    totals = projects.qs.aggregate(
-        count=Count("pk"),
-        households=Sum("households_benefited"),
-        budget=Sum("budget"),
-        allocated=Sum("allocated"),
-        paid=Sum("paid"),
-    )
+    totals = selectors.project_totals(projects.qs)
     page, query = _page(request, projects.qs)
     context = {
         "filter": projects,
@@ -236,7 +229,7 @@ def funding_source_list(request: HttpRequest) -> HttpResponse:
         )
         for source in sources
     ]
-    totals = sources.aggregate(amount=Sum("amount"), allocated=Sum("allocated"), paid=Sum("paid"))
+    totals = selectors.funding_totals(sources)
     form = None
     if has_permission(request.user, FundingSource, ADD):
         form = FundingSourceForm(request.POST or None)

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import (
+    Count,
     DecimalField,
     Exists,
     IntegerField,
@@ -142,3 +143,28 @@ def rate(part, whole) -> Decimal:
     if not whole:
         return Decimal("0.00")
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"))
+
+
+def project_totals(projects: QuerySet[RenovationProject]) -> dict:
+    """Count, households, budget, allocated and paid over a (filtered) set of projects."""
+    ids = projects.order_by().values("pk")
+    totals = RenovationProject.objects.filter(pk__in=ids).aggregate(
+        count=Count("pk"), households=Sum("households_benefited"), budget=Sum("budget")
+    )
+    totals["allocated"] = _total(FundingAllocation.objects.filter(project__in=ids))
+    totals["paid"] = _total(Disbursement.objects.filter(project__in=ids))
+    return totals
+
+
+def funding_totals(sources: QuerySet[FundingSource]) -> dict:
+    """Amount, allocated and paid over a (filtered) set of funding sources."""
+    ids = sources.order_by().values("pk")
+    return {
+        "amount": _total(FundingSource.objects.filter(pk__in=ids)),
+        "allocated": _total(FundingAllocation.objects.filter(source__in=ids)),
+        "paid": _total(Disbursement.objects.filter(allocation__source__in=ids)),
+    }
+
+
+def _total(queryset: QuerySet) -> Decimal:
+    return queryset.aggregate(total=Sum("amount"))["total"] or Decimal("0")
