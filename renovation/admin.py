@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -7,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .access import ADD, ADMIN_ROLES, CHANGE, DELETE, VIEW, get_role, has_permission, scope_queryset
@@ -28,11 +31,13 @@ from .models import (
     ItemCategory,
     ProgressUpdate,
     ProjectItem,
+    ProjectStatus,
     ProjectTransition,
     RenovationProject,
     StaffProfile,
     SubDistrict,
 )
+from .models.projects import FINISHED, PREPARATION
 from .selectors import latest_progress_subquery, project_totals, sum_subquery
 from .services import (
     allocation_create,
@@ -271,6 +276,78 @@ class DelayedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _as_of(request) -> datetime.date | None:
+    """The "as of" date chosen in the project list, if any and valid."""
+    try:
+        return datetime.date.fromisoformat(request.GET.get("as_of", ""))
+    except ValueError:
+        return None
+
+
+class AsOfFilter(admin.SimpleListFilter):
+    """Show projects as they stood at the end of a half-year, from their transitions."""
+
+    title = _("as of")
+    parameter_name = "as_of"
+
+    def lookups(self, request, model_admin):
+        first = ProjectTransition.objects.order_by("effective_on").first()
+        if first is None:
+            return []
+        today = timezone.localdate()
+        days = []
+        for year in range(first.effective_on.year, today.year + 1):
+            days += [d for d in (datetime.date(year, 6, 30), datetime.date(year, 12, 31))]
+        return [(d.isoformat(), d.isoformat()) for d in reversed(days) if d <= today]
+
+    def queryset(self, request, queryset):
+        return queryset  # the annotation is made in get_queryset, for the stage filter too
+
+
+class BatchesUpToFilter(admin.SimpleListFilter):
+    """All batches up to a year, for figures such as "renovated in 2018–2021"."""
+
+    title = _("batches up to")
+    parameter_name = "batch_to"
+
+    def lookups(self, request, model_admin):
+        years = model_admin.model.objects.order_by("-batch_year").values_list(
+            "batch_year", flat=True
+        )
+        return [(year, _("%(year)s and earlier") % {"year": year}) for year in dict.fromkeys(years)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return (
+            queryset.filter(batch_year__lte=int(value)) if value and value.isdigit() else queryset
+        )
+
+
+class StageFilter(admin.SimpleListFilter):
+    """Lifecycle stage now, or as of the chosen date, with the groups the article counts."""
+
+    title = _("status")
+    parameter_name = "stage"
+    GROUPS = {
+        "preparation": [s.value for s in PREPARATION],
+        "finished": [s.value for s in FINISHED],
+    }
+
+    def lookups(self, request, model_admin):
+        return [
+            *ProjectStatus.choices,
+            ("preparation", _("in preparation (pipeline to plan approved)")),
+            ("finished", _("completed or accepted")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        field = "status_then" if _as_of(request) else "status"
+        return queryset.filter(**{f"{field}__in": self.GROUPS.get(value, [value])})
+
+
 class ProjectItemInline(ScopedTabularInline):
     model = ProjectItem
     extra = 0
@@ -332,7 +409,9 @@ class RenovationProjectAdmin(ScopedModelAdmin):
     ]
     list_filter = [
         "batch_year",
-        "status",
+        BatchesUpToFilter,
+        AsOfFilter,
+        StageFilter,
         "kind",
         "is_key",
         DelayedFilter,
@@ -379,16 +458,26 @@ class RenovationProjectAdmin(ScopedModelAdmin):
         (_("plan"), {"fields": ["plan", "willingness_confirmed_by", "willingness_confirmed_at"]}),
     ]
 
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if _as_of(request):
+            columns.insert(columns.index("status") + 1, "status_then")
+        return columns
+
+    @admin.display(description=_("status then"))
+    def status_then(self, obj):
+        status = getattr(obj, "status_then", None)
+        return ProjectStatus(status).label if status else "—"
+
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("compound__community__sub_district")
-            .annotate(
-                allocated_total=sum_subquery(FundingAllocation.objects.all(), "project"),
-                paid_total=sum_subquery(Disbursement.objects.all(), "project"),
-                progress_now=latest_progress_subquery(),
-            )
+        queryset = super().get_queryset(request)
+        as_of = _as_of(request) if request.resolver_match.url_name.endswith("changelist") else None
+        if as_of:
+            queryset = queryset.as_of(as_of)
+        return queryset.select_related("compound__community__sub_district").annotate(
+            allocated_total=sum_subquery(FundingAllocation.objects.all(), "project"),
+            paid_total=sum_subquery(Disbursement.objects.all(), "project"),
+            progress_now=latest_progress_subquery(),
         )
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

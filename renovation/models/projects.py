@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +36,16 @@ class ProjectQuerySet(models.QuerySet):
 
     def of_batch(self, year: int) -> "ProjectQuerySet":
         return self.filter(batch_year=year)
+
+    def as_of(self, day: datetime.date) -> "ProjectQuerySet":
+        """Annotate `status_then`: each project's status at the end of `day`, from its
+        recorded transitions (None for a project not yet in the pipeline then)."""
+        last = (
+            ProjectTransition.objects.filter(project=OuterRef("pk"), effective_on__lte=day)
+            .order_by("-effective_on", "-created_at", "-pk")
+            .values("to_status")[:1]
+        )
+        return self.annotate(status_then=Subquery(last))
 
 
 class RenovationProject(models.Model):

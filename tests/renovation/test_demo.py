@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import OuterRef, Subquery, Sum
 from django.test import override_settings
+from django.urls import reverse
 
 from renovation.access import scope_queryset
 from renovation.demo import DEMO_USERS, demo_load, demo_reset
@@ -148,3 +149,29 @@ def test_each_demo_user_sees_exactly_its_scope(demo, db, django_user_model):
         assert seen.count() == expected.get(spec.username, everyone), spec.username
         assert user.check_password("xinsheng-demo")
     assert 0 < guangyue < yaru < everyone
+
+
+@pytest.mark.parametrize(
+    ("query", "count", "extra"),
+    [
+        ({"batch_to": "2021", "stage": "finished"}, 107, {"budget": Decimal("386000000")}),
+        ({"batch_year__exact": "2022"}, 23, {"households": 4032}),
+        (
+            {"batch_year__exact": "2022", "as_of": "2022-06-30", "stage": "under_construction"},
+            13,
+            {},
+        ),
+        ({"batch_year__exact": "2022", "as_of": "2022-06-30", "stage": "preparation"}, 10, {}),
+        ({"batch_year__exact": "2021", "kind__exact": "soe_transfer", "stage": "finished"}, 21, {}),
+    ],
+)
+def test_articles_figures_read_off_the_admin_filters(
+    demo, client, django_user_model, query, count, extra
+):
+    client.force_login(django_user_model.objects.get(username="office"))
+    response = client.get(reverse("admin:renovation_renovationproject_changelist"), query)
+    assert response.status_code == 200
+    totals = response.context_data["totals"]
+    assert totals["count"] == count
+    for key, value in extra.items():
+        assert totals[key] == value

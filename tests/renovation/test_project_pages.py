@@ -248,7 +248,7 @@ def test_sub_district_staff_cannot_create_projects(client, users, registry):
 def test_admin_project_list_shows_totals_and_filters(client, users, projects):
     client.force_login(users["programme_office"])
     response = client.get(
-        reverse("admin:renovation_renovationproject_changelist"), {"status__exact": "pipeline"}
+        reverse("admin:renovation_renovationproject_changelist"), {"stage": "pipeline"}
     )
     assert response.status_code == 200
     assert response.context_data["totals"]["count"] == 2
