@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo run test check lint format messages clean
+.PHONY: install demo run worker beat test check check-deploy lint format messages clean
 
 install: $(STAMP)
 
@@ -27,6 +27,14 @@ demo: install
 run: install
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# With CELERY_BROKER_URL set (e.g. redis://127.0.0.1:6379/0): the task worker and the
+# schedule (last month's report at 02:00 Asia/Shanghai on the 1st). Run exactly one beat.
+worker: install
+	$(VENV)/bin/celery -A config worker -l info
+
+beat: install
+	$(VENV)/bin/celery -A config beat -l info
+
 # Tests use PostgreSQL when DATABASE_URL points at it (CI does), SQLite otherwise.
 test: install
 	$(PY) -m pytest
@@ -36,6 +44,12 @@ check: install
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
+
+# The production settings pass Django's deployment checks (a throwaway key, never used).
+check-deploy: install
+	DJANGO_DEBUG=0 DJANGO_ALLOWED_HOSTS=xinsheng.example.gov.cn \
+	DJANGO_SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(64))") \
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 lint: check
 

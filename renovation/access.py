@@ -50,6 +50,35 @@ _MONEY = {
 }
 _CATALOGUE = {VIEW: ALL_ROLES, ADD: {Role.PROGRAMME_OFFICE}, CHANGE: {Role.PROGRAMME_OFFICE}}
 
+# Party cells: the organisation department and the programme office keep branches, members
+# and building groups; sub-district and community staff record the branches' work in their
+# area. "district" marks district-level meetings (the joint meeting) and their decisions.
+_BRANCH_KEEPERS = {Role.PROGRAMME_OFFICE, Role.ORGANISATION}
+_LOCAL_STAFF = {Role.SUB_DISTRICT_STAFF, Role.COMMUNITY_STAFF}
+_BRANCH_RECORDS = {
+    VIEW: ALL_ROLES,
+    ADD: _BRANCH_KEEPERS,
+    CHANGE: _BRANCH_KEEPERS,
+    DELETE: {Role.ORGANISATION},
+}
+_BRANCH_WORK = {
+    VIEW: ALL_ROLES,
+    ADD: {Role.ORGANISATION} | _LOCAL_STAFF,
+    CHANGE: {Role.ORGANISATION} | _LOCAL_STAFF,
+}
+_VOLUNTEERS = {
+    VIEW: ALL_ROLES,
+    ADD: _BRANCH_KEEPERS | _LOCAL_STAFF,
+    CHANGE: _BRANCH_KEEPERS | _LOCAL_STAFF,
+    DELETE: _BRANCH_KEEPERS | _LOCAL_STAFF,
+}
+_MEETINGS = {
+    VIEW: ADMIN_ROLES,
+    ADD: _BRANCH_KEEPERS | _LOCAL_STAFF,
+    CHANGE: _BRANCH_KEEPERS | _LOCAL_STAFF,
+    "district": {Role.PROGRAMME_OFFICE},
+}
+
 # model label → action → roles allowed. A model missing here is superuser-only.
 PERMISSIONS: dict[str, dict[str, Iterable[Role]]] = {
     "renovation.district": _REGISTRY_AREAS,
@@ -65,6 +94,87 @@ PERMISSIONS: dict[str, dict[str, Iterable[Role]]] = {
     "renovation.fundingsource": {**_MONEY, VIEW: DISTRICT_WIDE_ROLES},
     "renovation.fundingallocation": _MONEY,
     "renovation.disbursement": _MONEY,
+    # The joint-meeting report and dashboard are district-level: every department reads
+    # them, the programme office asks for them.
+    "renovation.monthlyreport": {
+        VIEW: DISTRICT_WIDE_ROLES,
+        ADD: {Role.PROGRAMME_OFFICE},
+        CHANGE: {Role.PROGRAMME_OFFICE},
+    },
+    # Residents (residents app). Grid workers log requests and see only those they logged
+    # or were assigned (residents.selectors.request_list); community staff work the queue.
+    "residents.residentrequest": {
+        VIEW: ALL_ROLES,
+        ADD: {Role.COMMUNITY_STAFF, Role.GRID_WORKER},
+        CHANGE: {Role.COMMUNITY_STAFF},
+    },
+    "residents.requestlog": {VIEW: ALL_ROLES},
+    "residents.survey": {
+        VIEW: ALL_ROLES,
+        ADD: {Role.COMMUNITY_STAFF, Role.SUB_DISTRICT_STAFF},
+        CHANGE: {Role.COMMUNITY_STAFF, Role.SUB_DISTRICT_STAFF},
+    },
+    "residents.surveyanswer": {
+        VIEW: ALL_ROLES,
+        ADD: {Role.COMMUNITY_STAFF, Role.SUB_DISTRICT_STAFF, Role.GRID_WORKER},
+    },
+    # The community drafts, reviews and sends its list; the housing bureau receives it and
+    # turns it into project items.
+    "residents.demandlist": {
+        VIEW: ALL_ROLES,
+        ADD: {Role.COMMUNITY_STAFF},
+        CHANGE: {Role.COMMUNITY_STAFF},
+        "receive": {Role.PROGRAMME_OFFICE},
+    },
+    "residents.demandlistitem": {VIEW: ALL_ROLES},
+    "residents.servicehours": {
+        VIEW: ALL_ROLES,
+        ADD: {Role.COMMUNITY_STAFF},
+        CHANGE: {Role.COMMUNITY_STAFF},
+        DELETE: {Role.COMMUNITY_STAFF},
+    },
+    "residents.serviceslot": {
+        VIEW: ALL_ROLES,
+        ADD: {Role.COMMUNITY_STAFF},
+        CHANGE: {Role.COMMUNITY_STAFF},
+        DELETE: {Role.COMMUNITY_STAFF},
+    },
+    "residents.errandbooking": {
+        VIEW: ALL_ROLES,
+        ADD: {Role.COMMUNITY_STAFF, Role.GRID_WORKER},
+        CHANGE: {Role.COMMUNITY_STAFF},
+    },
+    "residents.compoundpage": {
+        VIEW: ADMIN_ROLES,
+        ADD: ADMIN_ROLES - {Role.FINANCE, Role.ORGANISATION, Role.LEADER},
+        CHANGE: ADMIN_ROLES - {Role.FINANCE, Role.ORGANISATION, Role.LEADER},
+    },
+    "partycells.department": {
+        VIEW: ALL_ROLES,
+        ADD: {Role.PROGRAMME_OFFICE},
+        CHANGE: {Role.PROGRAMME_OFFICE},
+    },
+    # Grid workers see their community's branch page (members, groups, activities) only.
+    "partycells.temporarybranch": {**_BRANCH_RECORDS, "coverage": ADMIN_ROLES},
+    "partycells.branchmember": _BRANCH_RECORDS,
+    "partycells.buildinggroup": _BRANCH_RECORDS,
+    "partycells.volunteerteam": _VOLUNTEERS,
+    "partycells.volunteermember": _VOLUNTEERS,
+    "partycells.activity": _BRANCH_WORK,
+    "partycells.activityrequest": {VIEW: ALL_ROLES},
+    "partycells.meeting": _MEETINGS,
+    "partycells.meetingvote": {VIEW: ADMIN_ROLES, ADD: _MEETINGS[ADD]},
+    "partycells.decision": {VIEW: ADMIN_ROLES, ADD: _MEETINGS[ADD], CHANGE: _MEETINGS[CHANGE]},
+    "partycells.decisionreport": {VIEW: ADMIN_ROLES},
+    # A branch blows the whistle; its community and sub-district answer ("社街报到").
+    "partycells.escalation": {
+        VIEW: ADMIN_ROLES,
+        ADD: {Role.ORGANISATION} | _LOCAL_STAFF,
+        CHANGE: {Role.ORGANISATION} | _LOCAL_STAFF,
+        "answer": _LOCAL_STAFF,
+    },
+    # Objections are settled at a consultation council, recorded by the local staff.
+    "partycells.objectionsettlement": {VIEW: ADMIN_ROLES, ADD: _LOCAL_STAFF},
 }
 
 

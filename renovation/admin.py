@@ -8,9 +8,11 @@ from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from .access import ADD, ADMIN_ROLES, CHANGE, DELETE, VIEW, get_role, has_permission, scope_queryset
 from .forms import (
@@ -29,6 +31,7 @@ from .models import (
     FundingAllocation,
     FundingSource,
     ItemCategory,
+    MonthlyReport,
     ProgressUpdate,
     ProjectItem,
     ProjectStatus,
@@ -39,6 +42,7 @@ from .models import (
 )
 from .models.projects import FINISHED, PREPARATION
 from .selectors import latest_progress_subquery, project_totals, sum_subquery
+from .selectors.report import Month
 from .services import (
     allocation_create,
     allowed_transitions,
@@ -46,6 +50,7 @@ from .services import (
     funding_source_create,
     funding_source_set_amount,
     project_transition,
+    report_request,
 )
 
 
@@ -87,6 +92,19 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return has_permission(request.user, self.model, DELETE)
+
+
+class ScopedHistoryAdmin(SimpleHistoryAdmin, ScopedModelAdmin):
+    """A scoped admin with the record's change history (who changed which field, when).
+
+    The history of a record outside the user's area answers 404, like the record."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.get_object(request, object_id)  # 404 outside the user's area
+        return super().history_view(request, object_id, extra_context)
+
+    def has_view_history_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
 
 
 class ScopedTabularInline(admin.TabularInline):
@@ -386,7 +404,7 @@ class ProjectTransitionInline(ScopedTabularInline):
 
 
 @admin.register(RenovationProject)
-class RenovationProjectAdmin(ScopedModelAdmin):
+class RenovationProjectAdmin(ScopedHistoryAdmin):
     """Projects are created through the pipeline form (the willingness gate) and change
     status through the lifecycle form; both call the services that hold the rules."""
 
@@ -563,7 +581,7 @@ class ItemCategoryAdmin(ScopedModelAdmin):
 
 
 @admin.register(ProjectItem)
-class ProjectItemAdmin(ScopedModelAdmin):
+class ProjectItemAdmin(ScopedHistoryAdmin):
     list_display = ["category", "project", "quantity", "unit", "budget", "status"]
     list_select_related = ["category", "project__compound"]
     list_filter = ["category__item_class", "category", "status", "project__batch_year"]
@@ -573,7 +591,7 @@ class ProjectItemAdmin(ScopedModelAdmin):
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(ScopedModelAdmin):
+class ProgressUpdateAdmin(ScopedHistoryAdmin):
     list_display = ["project", "recorded_on", "percent", "note", "recorded_by"]
     list_select_related = ["project__compound", "recorded_by"]
     list_filter = ["recorded_on", "project__batch_year"]
@@ -588,7 +606,7 @@ class ProgressUpdateAdmin(ScopedModelAdmin):
         return False
 
 
-class MoneyAdmin(ScopedModelAdmin):
+class MoneyAdmin(ScopedHistoryAdmin):
     """Money rows are append-only: a mistake is deleted and entered again, so every rule is
     checked by the service on the way in."""
 
@@ -597,7 +615,7 @@ class MoneyAdmin(ScopedModelAdmin):
 
 
 @admin.register(FundingSource)
-class FundingSourceAdmin(ScopedModelAdmin):
+class FundingSourceAdmin(ScopedHistoryAdmin):
     form = FundingSourceAdminForm
     list_display = ["name", "kind", "year", "document_number", "amount_yuan", "allocated", "paid"]
     list_filter = ["year", "kind"]
@@ -630,11 +648,13 @@ class FundingSourceAdmin(ScopedModelAdmin):
             amount = form.cleaned_data["amount"]
             obj.amount = FundingSource.objects.get(pk=obj.pk).amount
             obj.save()
-            funding_source_set_amount(source=obj, amount=amount)
+            funding_source_set_amount(source=obj, amount=amount, user=request.user)
             obj.refresh_from_db()
             return
         fields = ["kind", "year", "name", "document_number", "amount", "received_on", "notes"]
-        created = funding_source_create(**{f: form.cleaned_data[f] for f in fields})
+        created = funding_source_create(
+            user=request.user, **{f: form.cleaned_data[f] for f in fields}
+        )
         obj.pk, obj._state.adding = created.pk, False
 
 
@@ -680,3 +700,49 @@ class DisbursementAdmin(MoneyAdmin):
             voucher=obj.voucher,
         )
         obj.pk, obj._state.adding = created.pk, False
+
+
+@admin.register(MonthlyReport)
+class MonthlyReportAdmin(ScopedModelAdmin):
+    """Reports are asked for through the service (one row per month, one build at a time);
+    the admin lists them, asks again, and downloads."""
+
+    list_display = ["__str__", "status", "requested_by", "requested_at", "finished_at", "link"]
+    list_filter = ["status"]
+    list_select_related = ["requested_by"]
+    readonly_fields = [
+        "month",
+        "status",
+        "file",
+        "requested_by",
+        "requested_at",
+        "started_at",
+        "finished_at",
+        "error",
+        "attempts",
+    ]
+    actions = ["build_again"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # asked for from the report page, which validates the month
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("workbook"))
+    def link(self, obj):
+        if obj.status != MonthlyReport.Status.DONE:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("report-download", args=[obj.pk]), _("Download")
+        )
+
+    @admin.action(description=_("Build the selected reports again"), permissions=["change"])
+    def build_again(self, request, queryset):
+        for report in queryset:
+            report_request(month=Month.of(report.month), user=request.user)
+        self.message_user(request, _("The reports have been asked for again."))
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "request_url": reverse("report-list")}
+        return super().changelist_view(request, extra_context)

@@ -1,7 +1,10 @@
 from django.http import HttpRequest
 
+from partycells.models import Decision, Meeting, TemporaryBranch
+from residents.models import ResidentRequest
+
 from .access import VIEW, has_permission
-from .models import FundingSource
+from .models import FundingSource, MonthlyReport
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -9,4 +12,14 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {}}
-    return {"nav": {"funding": has_permission(user, FundingSource, VIEW)}}
+    return {
+        "nav": {
+            "requests": has_permission(user, ResidentRequest, VIEW),
+            "funding": has_permission(user, FundingSource, VIEW),
+            "reports": has_permission(user, MonthlyReport, VIEW),
+            "party_branches": has_permission(user, TemporaryBranch, VIEW),
+            "party_meetings": has_permission(user, Meeting, VIEW),
+            "party_decisions": has_permission(user, Decision, VIEW),
+            "party_coverage": has_permission(user, TemporaryBranch, "coverage"),
+        }
+    }

@@ -5,6 +5,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from residents.selectors import willingness_rates
+
 from .models import (
     Disbursement,
     FundingAllocation,
@@ -12,6 +14,7 @@ from .models import (
     ProjectStatus,
     RenovationProject,
 )
+from .progress_import import default_as_of
 from .services.funding import (
     check_allocation_fits,
     check_payment_fits,
@@ -57,7 +60,8 @@ class RegistryImportForm(forms.Form):
 
 
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
-DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+# An <input type="date"> takes only ISO dates, whatever the language's date format.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ProjectCreateForm(forms.Form):
@@ -73,16 +77,30 @@ class ProjectCreateForm(forms.Form):
     planned_start = forms.DateField(label=_("planned start"), required=False, widget=DATE_INPUT)
     planned_finish = forms.DateField(label=_("planned finish"), required=False, widget=DATE_INPUT)
     plan = forms.CharField(label=_("construction plan"), widget=forms.Textarea, required=False)
-    willingness_confirmed = forms.BooleanField(required=False)
 
     def __init__(self, *args, compounds, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["compound"].queryset = compounds
+        field = self.fields["compound"]
+        field.queryset = compounds
         self.fields["batch_year"].initial = timezone.localdate().year
         threshold = float(settings.WILLINGNESS_THRESHOLD * 100)
-        self.fields["willingness_confirmed"].label = _(
-            "I confirm the residents' willingness survey reached %(threshold)s%% consent."
+        field.help_text = _(
+            "A compound enters the pipeline when its willingness survey reached %(threshold)s%% "
+            "consent; each compound shows its consent rate."
         ) % {"threshold": f"{threshold:.1f}"}
+        # The consent of every compound in two queries, shown in the choice labels.
+        consent = willingness_rates(compounds)
+
+        def label(compound) -> str:
+            rate = consent.get(compound.pk)
+            if rate is None:
+                return _("%(compound)s (no willingness survey yet)") % {"compound": compound.name}
+            return _("%(compound)s (consent %(percent)s%%)") % {
+                "compound": compound.name,
+                "percent": rate.percent,
+            }
+
+        field.label_from_instance = label
 
 
 class TransitionForm(forms.Form):
@@ -211,3 +229,42 @@ class DisbursementAdminForm(_CheckedModelForm):
                     check_payment_fits, cleaned["allocation"], cleaned["amount"], cleaned["paid_on"]
                 )
         return cleaned
+
+
+class ReportRequestForm(forms.Form):
+    month = forms.CharField(
+        label=_("month"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2022-06"}),
+    )
+
+    def clean_month(self):
+        from .selectors.report import Month
+
+        try:
+            return Month.parse(self.cleaned_data["month"])
+        except ValueError:
+            raise ValidationError(_("Enter a month as YYYY-MM, such as 2022-06.")) from None
+
+
+class ProgressImportForm(RegistryImportForm):
+    file = forms.FileField(
+        label=_("Excel workbook (.xlsx)"),
+        help_text=_(
+            "One row per project: 社区, 小区名称, 形象进度, and optionally 街道, 批次, 截至日期 "
+            "and 情况说明. Download the template for your projects."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": XLSX_ACCEPT}),
+    )
+    as_of = forms.DateField(
+        label=_("as of"),
+        required=False,
+        # An <input type="date"> takes only ISO dates, whatever the language's date format.
+        widget=DATE_INPUT,
+        help_text=_("The date of rows that leave 截至日期 blank."),
+    )
+    field_order = ["file", "as_of", "dry_run"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["as_of"].initial = default_as_of()

@@ -1,9 +1,8 @@
 """Reading, checking and writing the compound registry workbook that sub-districts keep.
 
-Reading is forgiving about layout, because the sheets come from many offices: title rows
-above the header, header variants, numbers stored as text, footnotes under the last row.
-Checking is strict about content: one bad row refuses the whole file, and every bad row is
-reported by sheet, Excel row and column so staff can fix the workbook in one pass.
+Reading is forgiving about layout (see `workbooks`), because the sheets come from many
+offices. Checking is strict about content: one bad row refuses the whole file, and every bad
+row is reported by sheet, Excel row and column so staff can fix the workbook in one pass.
 
 Callers use `renovation.services.registry_import`, which runs `read_workbook`, then
 `plan_import` and, for a real import, `write_plan` in one transaction.
@@ -12,7 +11,7 @@ Callers use `renovation.services.registry_import`, which runs `read_workbook`, t
 import io
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -23,14 +22,34 @@ import openpyxl
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from .models import OLD_COMPOUND_LAST_YEAR, Building, Community, Compound
+from .workbooks import (
+    HEADER_SCAN_ROWS,
+    CellError,
+    Column,
+    Issue,
+    RowReader,
+    Sheet,
+    build_sheet,
+    community_key,
+    has_fields,
+    header_of,
+    issue_order,
+    key,
+    max_length,
+    read_sheets,
+    sub_district_key,
+    text,
+    text_of,
+    whole_number,
+)
+from .workbooks import ImportResult as WorkbookImportResult
+from .workbooks import NotAWorkbook as NotAWorkbook  # re-exported for the service
+from .workbooks import not_a_workbook_issue as not_a_workbook_issue  # re-exported
 
-# Staff sheets carry a title and a "填报单位" line above the header, sometimes more.
-HEADER_SCAN_ROWS = 10
 # Rows per bulk statement: a district in a few statements. (Django splits further on SQLite,
 # which caps the parameters of one statement.)
 BATCH_SIZE = 1000
@@ -54,19 +73,6 @@ ORIGIN_WORDS = {
 # Sheets without a 小区类型 column mark a bankrupt enterprise's dormitory in 备注.
 DORMITORY_NOTE = "单栋宿舍"
 YES_WORDS, NO_WORDS = ("是",), ("否",)
-
-NOTE_PREFIXES = ("注", "说明", "备注", "填表说明", "填报说明")
-TOTAL_WORDS = frozenset({"合计", "总计", "小计"})
-# The template's example rows name 示例社区; skipping them lets staff type below them.
-EXAMPLE_PREFIX = "示例"
-
-
-@dataclass(frozen=True)
-class Column:
-    field: str
-    headers: tuple[str, ...]  # the first one is the template's
-    required: bool = False
-
 
 COMPOUND_COLUMNS = (
     Column("sequence", ("序号",)),
@@ -114,48 +120,14 @@ TEMPLATE_EXAMPLE = {
 # --- The result shown to staff -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Issue:
-    """An error or a warning at one place in the workbook."""
-
-    message: str
-    sheet: str = ""
-    row: int | None = None
-    column: str = ""  # the Excel column letter
-    header: str = ""  # the column's header as written in the sheet
-
-    def as_text(self) -> str:
-        params = {"sheet": self.sheet, "row": self.row, "column": self.column}
-        params |= {"header": self.header, "message": self.message}
-        if self.row is not None and self.column:
-            return _("%(sheet)s, row %(row)d, column %(column)s (%(header)s): %(message)s") % params
-        if self.row is not None:
-            return _("%(sheet)s, row %(row)d: %(message)s") % params
-        return _("%(sheet)s: %(message)s") % params if self.sheet else self.message
-
-
 @dataclass
-class ImportResult:
-    dry_run: bool = False
+class ImportResult(WorkbookImportResult):
     compounds_created: int = 0
     compounds_updated: int = 0
     buildings_created: int = 0
     buildings_updated: int = 0
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def summary(self) -> str:
-        if self.errors:
-            count = len(self.errors)
-            return ngettext(
-                "Not imported: %(count)d problem found. Nothing was saved.",
-                "Not imported: %(count)d problems found. Nothing was saved.",
-                count,
-            ) % {"count": count}
+    def done_summary(self) -> str:
         counts = {
             "compounds_created": self.compounds_created,
             "compounds_updated": self.compounds_updated,
@@ -179,64 +151,8 @@ class ImportResult:
             % counts
         )
 
-    def as_text_lines(self) -> list[str]:
-        lines = [_("Error: %(issue)s") % {"issue": issue.as_text()} for issue in self.errors]
-        lines += [_("Warning: %(issue)s") % {"issue": i.as_text()} for i in self.warnings]
-        return [*lines, self.summary()]
-
 
 # --- Reading the workbook ------------------------------------------------------------------
-
-
-class NotAWorkbook(Exception):
-    """The upload is not an .xlsx workbook that openpyxl can read."""
-
-
-def not_a_workbook_issue() -> Issue:
-    return Issue(
-        _(
-            "This file is not an Excel workbook (.xlsx). In Excel, choose File › Save As › "
-            "Excel Workbook (*.xlsx) and upload that file."
-        )
-    )
-
-
-@dataclass
-class Sheet:
-    title: str
-    rows: list[tuple]
-    header_row: int  # Excel row number of the header
-    columns: dict[str, int]  # field → 0-based column index
-    headers: dict[str, str]  # field → header as written
-
-    def data_rows(self) -> Iterator[tuple[int, tuple]]:
-        """(Excel row number, values) of the rows under the header that hold data."""
-        for number, values in enumerate(self.rows[self.header_row :], self.header_row + 1):
-            if self._holds_data(values):
-                yield number, values
-
-    def value(self, values: tuple, name: str) -> Any:
-        index = self.columns.get(name)
-        if index is None or index >= len(values):
-            return None
-        value = values[index]
-        return (value.strip() or None) if isinstance(value, str) else value
-
-    def issue(self, row: int, name: str, message: str) -> Issue:
-        column = get_column_letter(self.columns[name] + 1)
-        return Issue(message, self.title, row, column, self.headers[name])
-
-    def _holds_data(self, values: tuple) -> bool:
-        if not any(
-            self.value(values, name) is not None for name in self.columns.keys() - {"sequence"}
-        ):
-            return False  # blank, or only a pre-filled 序号
-        filled = [_text_of(v) for v in values if _text_of(v)]
-        if len(filled) == 1 and filled[0].startswith(NOTE_PREFIXES):
-            return False  # a footnote such as "注：建成年代以房产证为准"
-        if _key(filled[0]) in TOTAL_WORDS:
-            return False
-        return not _key(self.value(values, "community")).startswith(EXAMPLE_PREFIX)
 
 
 @dataclass
@@ -252,11 +168,11 @@ def read_workbook(file: BinaryIO | str) -> RegistryWorkbook:
     Raises NotAWorkbook when openpyxl cannot read the file at all."""
     errors: list[Issue] = []
     found: dict[str, Sheet | None] = {}  # None: found, but a column is missing or doubled
-    for title, rows in _read_sheets(file):
+    for title, rows in read_sheets(file):
         header = _find_header(rows)
         if header is not None and header[1] not in found:
             header_row, kind = header
-            found[kind] = _sheet(title, rows, header_row, SHEET_COLUMNS[kind], errors)
+            found[kind] = build_sheet(title, rows, header_row, SHEET_COLUMNS[kind], errors)
     if "compounds" not in found:
         message = _(
             "No compound sheet found. Its header must be within the first %(rows)d rows and "
@@ -270,140 +186,14 @@ def _find_header(rows: list[tuple]) -> tuple[int, str] | None:
     """(Excel row number, "compounds" or "buildings") of the sheet's header row."""
     for header_row, values in enumerate(rows[:HEADER_SCAN_ROWS], 1):
         # A building header also names 社区 and 小区名称, so it is recognised first.
-        if _has_fields(values, BUILDING_COLUMNS, "compound", "number"):
+        if has_fields(values, BUILDING_COLUMNS, "compound", "number"):
             return header_row, "buildings"
-        if _has_fields(values, COMPOUND_COLUMNS, "community", "name"):
+        if has_fields(values, COMPOUND_COLUMNS, "community", "name"):
             return header_row, "compounds"
     return None
 
 
-def _read_sheets(file: BinaryIO | str) -> list[tuple[str, list[tuple]]]:
-    try:
-        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-        raise NotAWorkbook from exc
-    try:
-        sheets = []
-        for worksheet in workbook.worksheets:
-            # Some programs write a wrong <dimension>; without it, every row is read.
-            worksheet.reset_dimensions()
-            sheets.append((worksheet.title, list(worksheet.iter_rows(values_only=True))))
-        return sheets
-    except Exception as exc:  # read-only sheets are parsed lazily, so bad XML shows up here
-        raise NotAWorkbook from exc
-    finally:
-        workbook.close()
-
-
-def _header_key(value: Any) -> str:
-    """A header cell as a lookup key: staff add spaces, line breaks, units and asterisks."""
-    text = re.sub(r"[（(][^（(]*[)）]$", "", _key(value))  # 户数（户） → 户数
-    return text.strip("*＊")
-
-
-def _header_fields(values: tuple, columns: Iterable[Column]) -> dict[str, list[int]]:
-    lookup = {header: column.field for column in columns for header in column.headers}
-    found: dict[str, list[int]] = defaultdict(list)
-    for index, value in enumerate(values):
-        if name := lookup.get(_header_key(value)):
-            found[name].append(index)
-    return found
-
-
-def _has_fields(values: tuple, columns: Iterable[Column], *names: str) -> bool:
-    return set(names) <= _header_fields(values, columns).keys()
-
-
-def _sheet(title, rows, header_row, columns, errors: list[Issue]) -> Sheet | None:
-    """The sheet's layout, or None (with errors) when a column is missing or doubled."""
-    header = rows[header_row - 1]
-    found = _header_fields(header, columns)
-    ok = True
-    for indexes in found.values():
-        if len(indexes) > 1:
-            letters = [get_column_letter(i + 1) for i in indexes]
-            message = _("Columns %(first)s and %(second)s are the same column; keep one.") % {
-                "first": letters[0],
-                "second": letters[1],
-            }
-            errors.append(
-                Issue(message, title, header_row, letters[1], _text_of(header[indexes[1]]))
-            )
-            ok = False
-    for column in columns:
-        if column.required and column.field not in found:
-            errors.append(Issue(_missing_column_message(column), title, header_row))
-            ok = False
-    if not ok:
-        return None
-    return Sheet(
-        title=title,
-        rows=rows,
-        header_row=header_row,
-        columns={name: indexes[0] for name, indexes in found.items()},
-        headers={name: _text_of(header[indexes[0]]) for name, indexes in found.items()},
-    )
-
-
-def _missing_column_message(column: Column) -> str:
-    header, *aliases = column.headers
-    if not aliases:
-        return _("Column “%(header)s” is missing.") % {"header": header}
-    return _("Column “%(header)s” is missing (also accepted: %(aliases)s).") % {
-        "header": header,
-        "aliases": "、".join(aliases),
-    }
-
-
 # --- Cell values ---------------------------------------------------------------------------
-
-
-class CellError(Exception):
-    """A cell value that cannot be used; the message is shown to staff."""
-
-
-def _text_of(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a building number typed as 1 comes back as 1.0 at times
-    if isinstance(value, datetime | date):
-        return value.strftime("%Y-%m-%d")
-    return str(value).strip()
-
-
-def _key(value: Any) -> str:
-    """A name as a matching key: staff type stray spaces inside names too."""
-    return re.sub(r"\s+", "", _text_of(value))
-
-
-def _text(value: Any, *, max_length: int | None = None) -> str:
-    text = _text_of(value)
-    if max_length is not None and len(text) > max_length:
-        raise CellError(
-            _("Too long: at most %(max_length)d characters, this has %(length)d.")
-            % {"max_length": max_length, "length": len(text)}
-        )
-    return text
-
-
-def _whole_number(value: Any, *, minimum: int, maximum: int | None = None) -> int:
-    number = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and (match := re.fullmatch(r"([+-]?\d+)(\.0*)?", _key(value))):
-        number = int(match[1])  # counts stored as text, such as " 30 "
-    params = {"value": _text_of(value), "minimum": minimum, "maximum": maximum}
-    if maximum is not None and (number is None or not minimum <= number <= maximum):
-        message = _("Enter a whole number from %(minimum)d to %(maximum)d; “%(value)s” is not.")
-        raise CellError(message % params)
-    if number is None or number < minimum:
-        raise CellError(
-            _("Enter a whole number of %(minimum)d or more; “%(value)s” is not.") % params
-        )
-    return number
 
 
 def _build_year(value: Any, *, this_year: int) -> int:
@@ -413,11 +203,11 @@ def _build_year(value: Any, *, this_year: int) -> int:
         year = value
     elif isinstance(value, float) and value.is_integer():
         year = int(value)
-    elif isinstance(value, str) and (match := re.fullmatch(r"(\d{4})年?", _key(value))):
+    elif isinstance(value, str) and (match := re.fullmatch(r"(\d{4})年?", key(value))):
         year = int(match[1])
     else:
         message = _("“%(value)s” is not a year; write it like 1985 or 1985年.")
-        raise CellError(message % {"value": _text_of(value)})
+        raise CellError(message % {"value": text_of(value)})
     if year < EARLIEST_BUILD_YEAR:
         message = _("Build year %(year)d is before %(earliest)d.")
         raise CellError(message % {"year": year, "earliest": EARLIEST_BUILD_YEAR})
@@ -428,61 +218,31 @@ def _build_year(value: Any, *, this_year: int) -> int:
 
 
 def _choice(value: Any, *, words: dict[str, tuple[str, ...]], message: str) -> str:
-    text = _key(value)
+    word = key(value)
     for choice, choice_words in words.items():
-        if text in choice_words:
+        if word in choice_words:
             return choice
     accepted = "；".join("、".join(choice_words) for choice_words in words.values())
-    raise CellError(message % {"value": _text_of(value), "accepted": accepted})
+    raise CellError(message % {"value": text_of(value), "accepted": accepted})
 
 
 def _yes_no(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if _key(value) in YES_WORDS + NO_WORDS:
-        return _key(value) in YES_WORDS
-    raise CellError(_("Write 是 or 否, not “%(value)s”.") % {"value": _text_of(value)})
+    if key(value) in YES_WORDS + NO_WORDS:
+        return key(value) in YES_WORDS
+    raise CellError(_("Write 是 or 否, not “%(value)s”.") % {"value": text_of(value)})
 
 
 def _coordinate(value: Any, *, limit: int) -> Decimal:
     try:
-        number = Decimal(_key(value))
+        number = Decimal(key(value))
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite() or not -limit <= number <= limit:
         message = _("Enter a number from %(minimum)d to %(maximum)d; “%(value)s” is not.")
-        raise CellError(message % {"minimum": -limit, "maximum": limit, "value": _text_of(value)})
+        raise CellError(message % {"minimum": -limit, "maximum": limit, "value": text_of(value)})
     return number.quantize(Decimal("0.000001"))  # the model keeps six decimal places
-
-
-class RowReader:
-    """Reads one data row cell by cell, recording each bad cell as an error."""
-
-    def __init__(self, sheet: Sheet, number: int, values: tuple, errors: list[Issue]):
-        self.sheet, self.number, self.values, self.errors = sheet, number, values, errors
-
-    def has(self, name: str) -> bool:
-        return name in self.sheet.columns
-
-    def error(self, name: str, message: str) -> None:
-        self.errors.append(self.sheet.issue(self.number, name, message))
-
-    def read(self, name: str, parse: Callable[[Any], Any], *, required: bool = False) -> Any:
-        """The parsed cell, or None when it is blank or bad."""
-        value = self.sheet.value(self.values, name)
-        if value is None:
-            if required:
-                self.error(name, _("Required; this cell is empty."))
-            return None
-        try:
-            return parse(value)
-        except CellError as exc:
-            self.error(name, str(exc))
-            return None
-
-
-def _max_length(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 # --- Checking the rows against the registry ------------------------------------------------
@@ -528,13 +288,13 @@ class Places:
     def __init__(self, communities: Iterable[Community]):
         self.by_name: dict[str, list[Community]] = defaultdict(list)
         for community in communities:
-            self.by_name[_community_key(community.name)].append(community)
+            self.by_name[community_key(community.name)].append(community)
 
     def find(self, community_name: str, sub_district_name: str | None) -> Community:
-        found = self.by_name.get(_community_key(community_name), [])
+        found = self.by_name.get(community_key(community_name), [])
         if sub_district_name:
-            key = _sub_district_key(sub_district_name)
-            found = [c for c in found if _sub_district_key(c.sub_district.name) == key]
+            wanted = sub_district_key(sub_district_name)
+            found = [c for c in found if sub_district_key(c.sub_district.name) == wanted]
         if len(found) == 1:
             return found[0]
         params = {"community": community_name, "sub_district": sub_district_name}
@@ -555,14 +315,6 @@ class Places:
                 "by the programme office, not by the import."
             )
         raise CellError(message % params)
-
-
-def _community_key(name: Any) -> str:
-    return re.sub(r"(居民委员会|居委会)$", "", _key(name))
-
-
-def _sub_district_key(name: Any) -> str:
-    return re.sub(r"办事处$", "", _key(name))
 
 
 def plan_import(
@@ -595,7 +347,8 @@ def plan_import(
     _match_existing_compounds(compound_rows, compounds, result.errors)
     building_rows = _building_rows(workbook.buildings, compound_rows, result.errors)
     result.warnings = _count_warnings(compound_rows, workbook.buildings)
-    result.errors.sort(key=_issue_order(workbook))
+    sheets = [s.title for s in (workbook.compounds, workbook.buildings) if s is not None]
+    result.errors.sort(key=issue_order(sheets))
     if result.ok:
         buildings = list(Building.objects.filter(compound__community_id__in=community_ids))
         _fill_plan(plan, compound_rows, building_rows, (compounds, buildings))
@@ -604,25 +357,25 @@ def plan_import(
 
 def _compound_row(reader: RowReader, places: Places, this_year: int) -> CompoundRow:
     name = reader.read(
-        "name", partial(_text, max_length=_max_length(Compound, "name")), required=True
+        "name", partial(text, max_length=max_length(Compound, "name")), required=True
     )
-    community_name = reader.read("community", _text, required=True)
-    sub_district_name = reader.read("sub_district", _text)
+    community_name = reader.read("community", text, required=True)
+    sub_district_name = reader.read("sub_district", text)
     community = None
     if community_name:
         try:
             community = places.find(community_name, sub_district_name)
         except CellError as exc:
             reader.error("community", str(exc))
-    code = reader.read("code", partial(_text, max_length=_max_length(Compound, "code")))
+    code = reader.read("code", partial(text, max_length=max_length(Compound, "code")))
     values = _compound_values(reader, name, this_year)
     return CompoundRow(
         sheet=reader.sheet,
         number=reader.number,
         name=name,
         community=community,
-        community_key=_community_key(community_name),
-        sub_district_key=_sub_district_key(sub_district_name),
+        community_key=community_key(community_name),
+        sub_district_key=sub_district_key(sub_district_name),
         code=code or "",
         values=values,
     )
@@ -633,16 +386,14 @@ def _compound_values(reader: RowReader, name: str | None, this_year: int) -> dic
     values = {
         "name": name,
         "build_year": year,
-        "households": reader.read("households", partial(_whole_number, minimum=0), required=True),
+        "households": reader.read("households", partial(whole_number, minimum=0), required=True),
     }
     for text_field in ("address", "original_owner_unit", "notes"):
         if reader.has(text_field):
-            max_length = _max_length(Compound, text_field)
-            values[text_field] = (
-                reader.read(text_field, partial(_text, max_length=max_length)) or ""
-            )
+            longest = max_length(Compound, text_field)
+            values[text_field] = reader.read(text_field, partial(text, max_length=longest)) or ""
     if reader.has("building_count"):
-        count = reader.read("building_count", partial(_whole_number, minimum=0))
+        count = reader.read("building_count", partial(whole_number, minimum=0))
         values["declared_building_count"] = count
     if reader.has("property_management"):
         message = _("“%(value)s” is not a property management mode. Accepted: %(accepted)s.")
@@ -685,7 +436,7 @@ def _match_existing_compounds(
     """Find each row's compound in the registry: by (community, code) when the row has a
     code, else by (community, name). Report rows that repeat a compound or a code."""
     by_code = {(c.community_id, c.code): c for c in existing}
-    by_name = {(c.community_id, _key(c.name)): c for c in existing}
+    by_name = {(c.community_id, key(c.name)): c for c in existing}
     first_by_name: dict[tuple, CompoundRow] = {}
     first_by_code: dict[tuple, CompoundRow] = {}
     first_by_compound: dict[int, CompoundRow] = {}
@@ -693,7 +444,7 @@ def _match_existing_compounds(
         if row.community is None or not row.name:
             continue
         params = {"name": row.name, "code": row.code, "community": row.community.name}
-        name_key, code_key = (row.community.pk, _key(row.name)), (row.community.pk, row.code)
+        name_key, code_key = (row.community.pk, key(row.name)), (row.community.pk, row.code)
         if (earlier := first_by_name.setdefault(name_key, row)) is not row:
             message = _(
                 "Compound “%(name)s” of %(community)s is listed twice: also on row %(row)d."
@@ -748,7 +499,7 @@ def _building_rows(
     by_name: dict[str, list[CompoundRow]] = defaultdict(list)
     for compound_row in compound_rows:
         if compound_row.name:
-            by_name[_key(compound_row.name)].append(compound_row)
+            by_name[key(compound_row.name)].append(compound_row)
     rows: list[BuildingRow] = []
     first: dict[tuple, int] = {}
     for number, values in sheet.data_rows():
@@ -756,7 +507,7 @@ def _building_rows(
         row = _building_row(reader, by_name)
         if row is None:
             continue
-        if (earlier := first.setdefault((row.compound_row, _key(row.number)), number)) != number:
+        if (earlier := first.setdefault((row.compound_row, key(row.number)), number)) != number:
             message = _("Building “%(number)s” of “%(name)s” is listed twice: also on row %(row)d.")
             params = {"number": row.number, "name": row.compound_row.name, "row": earlier}
             reader.error("number", message % params)
@@ -768,15 +519,15 @@ def _building_rows(
 
 
 def _building_row(reader: RowReader, by_name: dict[str, list[CompoundRow]]) -> BuildingRow | None:
-    name = reader.read("compound", _text, required=True)
-    max_length = _max_length(Building, "number")
-    number = reader.read("number", partial(_text, max_length=max_length), required=True)
-    floors = partial(_whole_number, minimum=FLOORS_RANGE[0], maximum=FLOORS_RANGE[1])
+    name = reader.read("compound", text, required=True)
+    longest = max_length(Building, "number")
+    number = reader.read("number", partial(text, max_length=longest), required=True)
+    floors = partial(whole_number, minimum=FLOORS_RANGE[0], maximum=FLOORS_RANGE[1])
     values = {
         "floors": reader.read("floors", floors, required=True),
-        "households": reader.read("households", partial(_whole_number, minimum=1), required=True),
+        "households": reader.read("households", partial(whole_number, minimum=1), required=True),
     }
-    units = partial(_whole_number, minimum=UNITS_RANGE[0], maximum=UNITS_RANGE[1])
+    units = partial(whole_number, minimum=UNITS_RANGE[0], maximum=UNITS_RANGE[1])
     # Left blank, a new building gets the model default and a known one keeps its own.
     if (unit_count := reader.read("units", units)) is not None:
         values["units"] = unit_count
@@ -795,12 +546,12 @@ def _find_compound_row(
     reader: RowReader, by_name: dict[str, list[CompoundRow]], name: str
 ) -> CompoundRow:
     """The compound-sheet row a building row names, narrowed by its 社区 and 街道 if given."""
-    found = by_name.get(_key(name), [])
-    if community := reader.read("community", _text):
-        found = [row for row in found if row.community_key == _community_key(community)]
-    if sub_district := reader.read("sub_district", _text):
-        key = _sub_district_key(sub_district)
-        found = [row for row in found if row.sub_district_key in ("", key)]
+    found = by_name.get(key(name), [])
+    if community := reader.read("community", text):
+        found = [row for row in found if row.community_key == community_key(community)]
+    if sub_district := reader.read("sub_district", text):
+        wanted = sub_district_key(sub_district)
+        found = [row for row in found if row.sub_district_key in ("", wanted)]
     if len(found) == 1:
         return found[0]
     if found:
@@ -843,17 +594,6 @@ def _count_warnings(rows: list[CompoundRow], building_sheet: Sheet | None) -> li
     return warnings
 
 
-def _issue_order(workbook: RegistryWorkbook) -> Callable[[Issue], tuple]:
-    sheets = [s.title for s in (workbook.compounds, workbook.buildings) if s is not None]
-    order = {title: index for index, title in enumerate(sheets)}
-
-    def key(issue: Issue) -> tuple:
-        # Whole-file issues first; column "AA" sorts after "Z".
-        return order.get(issue.sheet, -1), issue.row or 0, len(issue.column), issue.column
-
-    return key
-
-
 class CodeAssigner:
     """Codes for new compounds without one: `<community code>-NNN`, after the highest such
     code in the registry or the file, so they never clash with either."""
@@ -890,10 +630,10 @@ def _fill_plan(
         elif changed := _assign(row.compound, row.values):
             plan.changed_compounds.append(row.compound)
             plan.changed_compound_fields |= changed
-    by_number = {(b.compound_id, _key(b.number)): b for b in buildings}
+    by_number = {(b.compound_id, key(b.number)): b for b in buildings}
     for row in building_rows:
         compound = row.compound_row.compound
-        building = by_number.get((compound.pk, _key(row.number)))
+        building = by_number.get((compound.pk, key(row.number)))
         if building is None:
             plan.new_buildings.append(Building(compound=compound, number=row.number, **row.values))
         elif changed := _assign(building, row.values):
@@ -943,23 +683,19 @@ def template_workbook_bytes() -> bytes:
     compounds.title = "小区台账"
     _write_template_sheet(
         compounds,
-        [_header_of(COMPOUND_COLUMNS, name) for name in TEMPLATE_COMPOUND_FIELDS],
+        [header_of(COMPOUND_COLUMNS, name) for name in TEMPLATE_COMPOUND_FIELDS],
         [TEMPLATE_EXAMPLE.get(name, "") for name in TEMPLATE_COMPOUND_FIELDS],
         notes=_template_notes(),
     )
     buildings = workbook.create_sheet(TEMPLATE_BUILDING_SHEET)
     _write_template_sheet(
         buildings,
-        [_header_of(BUILDING_COLUMNS, name) for name in TEMPLATE_BUILDING_FIELDS],
+        [header_of(BUILDING_COLUMNS, name) for name in TEMPLATE_BUILDING_FIELDS],
         [TEMPLATE_EXAMPLE[name] for name in TEMPLATE_BUILDING_FIELDS],
     )
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
-
-
-def _header_of(columns: Iterable[Column], name: str) -> str:
-    return next(column.headers[0] for column in columns if column.field == name)
 
 
 def _write_template_sheet(sheet, headers: list[str], example: list, notes: str = "") -> None:

@@ -2,20 +2,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import progress_import as progress_workbook
 from . import selectors
-from .access import ADD, CHANGE, VIEW, get_profile, has_permission, scope_queryset
+from .access import ADD, CHANGE, VIEW, get_profile, get_role, has_permission, scope_queryset
 from .filters import CompoundFilter, ProjectFilter
 from .forms import (
     AllocationForm,
     DisbursementForm,
     FundingSourceForm,
     ProgressForm,
+    ProgressImportForm,
     ProjectCreateForm,
+    ReportRequestForm,
     TransitionForm,
     add_service_errors,
 )
@@ -24,18 +29,25 @@ from .models import (
     Disbursement,
     FundingAllocation,
     FundingSource,
+    MonthlyReport,
     ProgressUpdate,
+    ProjectStatus,
     RenovationProject,
+    Role,
 )
 from .registry_import import template_workbook_bytes
+from .selectors import report as report_figures
+from .selectors.report import Month
 from .services import (
     allocation_create,
     allowed_transitions,
     disbursement_create,
     funding_source_create,
+    progress_import,
     progress_record,
     project_create,
     project_transition,
+    report_request,
 )
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,6 +68,8 @@ def _page(request: HttpRequest, queryset, per_page: int = 50) -> tuple:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     _require(request.user, Compound, VIEW)
+    if get_role(request.user) == Role.GRID_WORKER:
+        return redirect("request-list")  # a grid worker's day starts from their requests
     context = {
         "profile": get_profile(request.user),
         "totals": selectors.registry_totals(user=request.user),
@@ -109,6 +123,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "totals": totals,
         "can_add": has_permission(request.user, RenovationProject, ADD),
+        "can_import_progress": has_permission(request.user, ProgressUpdate, ADD),
     }
     return render(request, "renovation/project_list.html", context)
 
@@ -235,7 +250,7 @@ def funding_source_list(request: HttpRequest) -> HttpResponse:
         form = FundingSourceForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                source = funding_source_create(**form.cleaned_data)
+                source = funding_source_create(user=request.user, **form.cleaned_data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -278,3 +293,151 @@ def funding_source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "available": source.amount - source.allocated,
     }
     return render(request, "renovation/funding_source_detail.html", context)
+
+
+def _month_or_last(request: HttpRequest) -> tuple[Month, str]:
+    """The month asked for in ?month=YYYY-MM, else last month; and an error to show."""
+    text = request.GET.get("month", "")
+    if text:
+        try:
+            return Month.parse(text), ""
+        except ValueError:
+            error = _("Enter a month as YYYY-MM, such as 2022-06.")
+            return Month.of(timezone.localdate()).previous(), error
+    return Month.of(timezone.localdate()).previous(), ""
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _require(request.user, MonthlyReport, VIEW)
+    month, error = _month_or_last(request)
+    figures = report_figures.summary_with_change(month)
+    now = figures["now"]
+    context = {
+        "month": month,
+        "error": error,
+        "figures": figures,
+        "status_bars": _bars(
+            [
+                (_("in preparation"), now["batch_preparation"]),
+                (ProjectStatus.UNDER_CONSTRUCTION.label, now["batch_under_construction"]),
+                (ProjectStatus.COMPLETED.label, now["batch_completed"]),
+                (ProjectStatus.ACCEPTED.label, now["batch_accepted"]),
+            ]
+        ),
+        "money_bars": _bars(
+            [
+                (_("planned"), now["batch_budget"]),
+                (_("allocated"), now["batch_allocated"]),
+                (_("paid"), now["batch_paid"]),
+            ]
+        ),
+        "can_request": has_permission(request.user, MonthlyReport, ADD),
+    }
+    return render(request, "renovation/dashboard.html", context)
+
+
+def _bars(items: list[tuple]) -> list[dict]:
+    """Label, value and width in percent of the largest, for a plain-CSS bar chart."""
+    largest = max((value for _label, value in items), default=0) or 1
+    return [
+        {"label": label, "value": value, "width": round(100 * value / largest)}
+        for label, value in items
+    ]
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    _require(request.user, MonthlyReport, VIEW)
+    form = None
+    if has_permission(request.user, MonthlyReport, ADD):
+        form = ReportRequestForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = report_request(month=form.cleaned_data["month"], user=request.user)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("The report for %(month)s has been asked for.") % {"month": report},
+                )
+                return redirect("report-list")
+    elif request.method == "POST":
+        raise PermissionDenied
+    reports = scope_queryset(request.user, MonthlyReport.objects.select_related("requested_by"))
+    page, query = _page(request, reports, per_page=24)
+    context = {"form": form, "page": page, "query": query}
+    return render(request, "renovation/report_list.html", context)
+
+
+def _report_or_404(user, pk: int) -> MonthlyReport:
+    _require(user, MonthlyReport, VIEW)
+    try:
+        return scope_queryset(user, MonthlyReport.objects.all()).get(pk=pk)
+    except MonthlyReport.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def report_status(request: HttpRequest, pk: int) -> JsonResponse:
+    report = _report_or_404(request.user, pk)
+    return JsonResponse(
+        {
+            "status": report.status,
+            "label": report.get_status_display(),
+            "error": report.error,
+            "download": reverse("report-download", args=[report.pk])
+            if report.status == MonthlyReport.Status.DONE
+            else "",
+        }
+    )
+
+
+@login_required
+def report_download(request: HttpRequest, pk: int) -> FileResponse:
+    report = _report_or_404(request.user, pk)
+    if report.status != MonthlyReport.Status.DONE or not report.file:
+        raise Http404(_("This report has no workbook yet."))
+    return FileResponse(
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=report.filename,
+        content_type=XLSX_CONTENT_TYPE,
+    )
+
+
+# --- The monthly progress import -----------------------------------------------------------
+
+
+@login_required
+def progress_import_view(request: HttpRequest) -> HttpResponse:
+    _require(request.user, ProgressUpdate, ADD)
+    form = ProgressImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = progress_import(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if result.ok and not result.dry_run and not result.warnings:
+                messages.success(request, result.summary())
+                return redirect("progress-import")
+            if result.ok and not result.dry_run:
+                # Saved, but staff should read the warnings here; the form is for the next file.
+                form = ProgressImportForm()
+    return render(request, "renovation/progress_import.html", {"form": form, "result": result})
+
+
+@login_required
+def progress_template(request: HttpRequest) -> HttpResponse:
+    _require(request.user, ProgressUpdate, ADD)
+    as_of = progress_workbook.default_as_of()
+    projects = selectors.project_list(user=request.user).filter(
+        status__in=progress_workbook.TEMPLATE_STATUSES
+    )
+    content = progress_workbook.template_workbook_bytes(projects, as_of=as_of)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="progress-{as_of:%Y-%m}.xlsx"'
+    return response

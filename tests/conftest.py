@@ -102,3 +102,14 @@ def users(registry, make_user):
         ),
         "no_role": make_user(None, username="norole"),
     }
+
+
+@pytest.fixture
+def willing(registry):
+    """Every compound of the registry has passed its willingness survey, so it may enter
+    the project pipeline."""
+    from tests.factories import passed_willingness_survey
+
+    for compound in registry["compounds"].values():
+        passed_willingness_survey(compound)
+    return registry

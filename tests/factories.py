@@ -105,3 +105,50 @@ class FundingSourceFactory(factory.django.DjangoModelFactory):
     name = "中央财政补助资金"
     document_number = factory.Sequence(lambda n: f"桂财建〔2022〕{n + 1}号")
     amount = Decimal("100.00")
+
+
+def willingness_survey(
+    compound, *, agree: int, disagree: int = 0, not_reached: int = 0, closed: bool = True
+):
+    """A willingness survey of `compound` with the given answers, spread over its buildings
+    and stairwell units (a building is added when the compound has none)."""
+    import datetime
+
+    from renovation.models import Building
+    from residents.models import Survey, SurveyAnswer
+
+    buildings = list(Building.objects.filter(compound=compound).order_by("number"))
+    if not buildings:
+        buildings = [BuildingFactory(compound=compound, households=compound.households)]
+    survey = Survey.objects.create(
+        compound=compound,
+        kind=Survey.Kind.WILLINGNESS,
+        status=Survey.Status.CLOSED if closed else Survey.Status.OPEN,
+        started_on=datetime.date(2021, 8, 1),
+        closed_on=datetime.date(2021, 9, 1) if closed else None,
+    )
+    answers = (
+        [SurveyAnswer.Answer.YES] * agree
+        + [SurveyAnswer.Answer.NO] * disagree
+        + [SurveyAnswer.Answer.NOT_REACHED] * not_reached
+    )
+    rows = []
+    for index, answer in enumerate(answers):
+        building = buildings[index % len(buildings)]
+        rows.append(
+            SurveyAnswer(
+                survey=survey,
+                building=building,
+                unit_number=index // len(buildings) % building.units + 1,
+                room=f"{index + 1:03d}",
+                answer=answer,
+                answered_on=datetime.date(2021, 8, 15),
+            )
+        )
+    SurveyAnswer.objects.bulk_create(rows)
+    return survey
+
+
+def passed_willingness_survey(compound):
+    """A closed willingness survey in which every household of `compound` agreed."""
+    return willingness_survey(compound, agree=compound.households)

@@ -6,6 +6,9 @@ part skips what already exists."""
 
 from django.db import transaction
 
+from partycells.demo import partycells_load, partycells_reset
+from residents.demo import residents_load, residents_reset
+
 from ..models import Building, Compound, District, ProjectStatus, RenovationProject
 from .projects import projects_load, projects_reset
 from .registry import DEMO_PASSWORD, DEMO_USERS, DISTRICT, registry_load, registry_reset
@@ -18,6 +21,8 @@ def demo_load() -> dict:
     """Load every part of the demo; return the headline figures that now stand."""
     district = registry_load()
     projects_load(district)
+    residents_load(district)
+    partycells_load(district)
     compounds = Compound.objects.filter(community__sub_district__district=district)
     projects = RenovationProject.objects.filter(compound__in=compounds)
     return {
@@ -38,5 +43,7 @@ def demo_reset() -> None:
     district = District.objects.filter(code=DISTRICT[1]).first()
     if district is None:
         return
+    partycells_reset(district)
+    residents_reset(district)
     projects_reset(district)
     registry_reset(district)

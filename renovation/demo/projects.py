@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
+from residents.demo import willingness_survey_passed
+
 from ..models import (
     Compound,
     Disbursement,
@@ -251,7 +253,7 @@ def _plans_2022(rng, compounds: list[Compound]) -> list[dict]:
                 "compound": compound,
                 "kind": RenovationProject.Kind.REGULAR,
                 "year": 2022,
-                "budget": Decimal(households * rng.randint(5200, 6800)),
+                "budget": Decimal(households * rng.randint(18000, 26000)),
                 "households": households,
                 "entered": date(2021, rng.randint(9, 11), rng.randint(1, 28)),
                 "steps": steps,
@@ -266,11 +268,14 @@ def _build_project(rng, plan, office, sources, categories) -> None:
     compound = plan["compound"]
     buildings = list(compound.buildings.all())
     soe = plan["kind"] == RenovationProject.Kind.SOE_TRANSFER
+    # Residents agree before a compound enters the pipeline: a passed willingness survey.
+    willingness_survey_passed(
+        compound, closed_on=plan["entered"], user=office, below=plan["year"] == 2022
+    )
     project = project_create(
         compound=compound,
         batch_year=plan["year"],
         user=office,
-        willingness_confirmed=True,
         name=f"{compound.name}{'三供一业移交改造' if soe else '老旧小区改造'}项目",
         kind=plan["kind"],
         is_key=plan["key"],
@@ -311,6 +316,8 @@ def _build_project(rng, plan, office, sources, categories) -> None:
                 progress_record(project=project, percent=max(percent, 1), on=month, user=office)
                 if number == len(months) // 2:
                     _pay(allocations, Decimal("0.4"), month, office)
+        if status == ProjectStatus.COMPLETED:
+            project.items.update(status=ProjectItem.Status.DONE)
         if status == ProjectStatus.ACCEPTED:
             _pay(allocations, None, on, office)
 

@@ -17,6 +17,7 @@ from .registry import (
     StaffProfile,
     SubDistrict,
 )
+from .reports import MonthlyReport
 
 __all__ = [
     "OLD_COMPOUND_LAST_YEAR",
@@ -28,6 +29,7 @@ __all__ = [
     "FundingAllocation",
     "FundingSource",
     "ItemCategory",
+    "MonthlyReport",
     "ProgressUpdate",
     "ProjectItem",
     "ProjectStatus",

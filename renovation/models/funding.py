@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .projects import RenovationProject
 
@@ -32,6 +33,8 @@ class FundingSource(models.Model):
 
     # District money: local roles see a project's allocations, not the sources themselves.
     scope_lookups: dict = {}
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         verbose_name = _("funding source")
@@ -79,6 +82,8 @@ class FundingAllocation(models.Model):
         "community": "project__compound__community",
     }
 
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         verbose_name = _("funding allocation")
         verbose_name_plural = _("funding allocations")
@@ -122,6 +127,8 @@ class Disbursement(models.Model):
         "sub_district": "project__compound__community__sub_district",
         "community": "project__compound__community",
     }
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         verbose_name = _("disbursement")

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .registry import Building, Compound
 
@@ -108,6 +109,8 @@ class RenovationProject(models.Model):
         "sub_district": "compound__community__sub_district",
         "community": "compound__community",
     }
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         verbose_name = _("renovation project")
@@ -289,6 +292,8 @@ class ProjectItem(models.Model):
         "community": "project__compound__community",
     }
 
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         verbose_name = _("project item")
         verbose_name_plural = _("project items")
@@ -330,6 +335,8 @@ class ProgressUpdate(models.Model):
         "sub_district": "project__compound__community__sub_district",
         "community": "project__compound__community",
     }
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         verbose_name = _("progress update")

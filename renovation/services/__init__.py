@@ -11,8 +11,10 @@ from .funding import (
     funding_source_create,
     funding_source_set_amount,
 )
+from .progress import progress_import
 from .projects import allowed_transitions, progress_record, project_create, project_transition
 from .registry import registry_import
+from .reports import report_build, report_request
 
 __all__ = [
     "allocation_create",
@@ -24,8 +26,11 @@ __all__ = [
     "disbursement_create",
     "funding_source_create",
     "funding_source_set_amount",
+    "progress_import",
     "progress_record",
     "project_create",
     "project_transition",
     "registry_import",
+    "report_build",
+    "report_request",
 ]

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..history import save_by
 from ..models import Disbursement, FundingAllocation, FundingSource, RenovationProject
 
 CENT = Decimal("0.01")
@@ -58,6 +59,7 @@ def funding_source_create(
     amount,
     received_on: datetime.date | None = None,
     notes: str = "",
+    user=None,
 ) -> FundingSource:
     amount = clean_amount(amount)
     if kind not in FundingSource.Kind.values:
@@ -72,7 +74,7 @@ def funding_source_create(
         )
     if received_on:
         _check_date(received_on, "received_on")
-    return FundingSource.objects.create(
+    source = FundingSource(
         kind=kind,
         year=year,
         name=name.strip(),
@@ -81,6 +83,7 @@ def funding_source_create(
         received_on=received_on,
         notes=notes,
     )
+    return save_by(source, user)
 
 
 def check_source_amount(source: FundingSource, amount: Decimal) -> None:
@@ -99,13 +102,13 @@ def check_source_amount(source: FundingSource, amount: Decimal) -> None:
 
 
 @transaction.atomic
-def funding_source_set_amount(*, source: FundingSource, amount) -> FundingSource:
+def funding_source_set_amount(*, source: FundingSource, amount, user=None) -> FundingSource:
     """Correct a source's amount, never below what is already allocated from it."""
     amount = clean_amount(amount)
     source = FundingSource.objects.select_for_update().get(pk=source.pk)
     check_source_amount(source, amount)
     source.amount = amount
-    source.save(update_fields=["amount"])
+    save_by(source, user, update_fields=["amount"])
     return source
 
 
@@ -125,9 +128,10 @@ def allocation_create(
     # The lock makes concurrent allocations from one source queue up behind each other.
     source = FundingSource.objects.select_for_update().get(pk=source.pk)
     check_allocation_fits(source, amount)
-    return FundingAllocation.objects.create(
+    allocation = FundingAllocation(
         source=source, project=project, amount=amount, allocated_on=on, by=user, note=note
     )
+    return save_by(allocation, user)
 
 
 def check_allocation_fits(source: FundingSource, amount: Decimal) -> None:
@@ -166,7 +170,7 @@ def disbursement_create(
     _check_date(on, "paid_on")
     allocation = FundingAllocation.objects.select_for_update().get(pk=allocation.pk)
     check_payment_fits(allocation, amount, on)
-    return Disbursement.objects.create(
+    payment = Disbursement(
         allocation=allocation,
         project_id=allocation.project_id,
         amount=amount,
@@ -174,6 +178,7 @@ def disbursement_create(
         voucher=voucher,
         by=user,
     )
+    return save_by(payment, user)
 
 
 def check_payment_fits(allocation: FundingAllocation, amount: Decimal, on: datetime.date) -> None:

@@ -9,6 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partycells.services import branches_follow_project
+from residents.selectors import willingness_passed
+
+from ..history import save_by
 from ..models import Building, Compound, ProgressUpdate, ProjectTransition, RenovationProject
 from ..models.projects import LIFECYCLE, ProjectStatus
 
@@ -38,7 +42,6 @@ def project_create(
     compound: Compound,
     batch_year: int,
     user,
-    willingness_confirmed: bool,
     name: str = "",
     kind: str = RenovationProject.Kind.REGULAR,
     is_key: bool = False,
@@ -55,11 +58,12 @@ def project_create(
 ) -> RenovationProject:
     """Put a compound's project into the pipeline ("one plan per compound" per batch year).
 
-    A compound enters only when its residents' willingness survey has passed; until the
-    survey lives in the system, a staff member confirms it and is recorded as doing so."""
+    A compound enters only when its latest closed willingness survey reached the threshold
+    in settings (residents.selectors.willingness_passed); the staff member who puts it in is
+    recorded as having confirmed it."""
     errors: dict[str, str] = {}
-    if not willingness_confirmed:
-        errors["willingness_confirmed"] = _(
+    if not willingness_passed(compound):
+        errors["compound"] = _(
             "A compound enters the pipeline only after its willingness survey has passed."
         )
     if not EARLIEST_BATCH_YEAR <= batch_year <= _today().year + 5:
@@ -83,7 +87,7 @@ def project_create(
 
     entered_on = entered_on or _today()
     now = timezone.now()
-    project = RenovationProject.objects.create(
+    project = RenovationProject(
         compound=compound,
         batch_year=batch_year,
         name=name or _("%(compound)s renovation") % {"compound": compound.name},
@@ -103,6 +107,7 @@ def project_create(
         willingness_confirmed_by=user,
         willingness_confirmed_at=now,
     )
+    save_by(project, user)
     if buildings:
         project.buildings.set(buildings)
     ProjectTransition.objects.create(
@@ -181,16 +186,15 @@ def project_transition(
         for status in LIFECYCLE[target_index + 1 :]:
             setattr(project, STATUS_DATE_FIELD[status], None)
     project.status = target
-    project.save()
+    save_by(project, user)
+    # A temporary party branch is dissolved when its projects are accepted (and reopened
+    # if the acceptance is undone).
+    branches_follow_project(project=project)
 
     if target == ProjectStatus.COMPLETED:
         latest = project.progress_updates.order_by("-recorded_on").first()
         if latest is None or latest.percent < 100:
-            ProgressUpdate.objects.update_or_create(
-                project=project,
-                recorded_on=on,
-                defaults={"percent": 100, "note": _("Completed."), "recorded_by": user},
-            )
+            _progress_save(project=project, on=on, percent=100, note="", user=user)
     return ProjectTransition.objects.create(
         project=project,
         from_status=current,
@@ -199,6 +203,38 @@ def project_transition(
         reason=reason,
         by=user,
     )
+
+
+def check_progress(
+    *,
+    status: str,
+    percent: int,
+    on: datetime.date,
+    note: str,
+    earlier: tuple[datetime.date, int] | None,
+) -> None:
+    """The rules every progress figure obeys, however it arrives (the project page or the
+    monthly import). `earlier` is the latest figure before `on`, as (date, percent).
+
+    Raises ValidationError keyed by "percent", "on" or "note"."""
+    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+        raise ValidationError({"percent": _("Progress is a whole number from 0 to 100.")})
+    _check_not_future(on, "on")
+    if status in (ProjectStatus.PIPELINE, ProjectStatus.FEASIBILITY) and percent > 0:
+        raise ValidationError(
+            {"percent": _("A project that has no approved plan yet cannot report progress.")}
+        )
+    if earlier is not None and percent < earlier[1] and not note:
+        earlier_on, earlier_percent = earlier
+        raise ValidationError(
+            {
+                "note": _(
+                    "Progress is lower than the %(percent)s%% reported on %(date)s: "
+                    "say why in the note."
+                )
+                % {"percent": earlier_percent, "date": earlier_on.isoformat()}
+            }
+        )
 
 
 @transaction.atomic
@@ -215,27 +251,19 @@ def progress_record(
     note = (note or "").strip()
     # Re-read under a lock: the caller's copy may predate a status change.
     project = RenovationProject.objects.select_for_update().get(pk=project.pk)
-    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-        raise ValidationError({"percent": _("Progress is a whole number from 0 to 100.")})
-    _check_not_future(on, "on")
-    if project.status in (ProjectStatus.PIPELINE, ProjectStatus.FEASIBILITY) and percent > 0:
-        raise ValidationError(
-            {"percent": _("A project that has no approved plan yet cannot report progress.")}
-        )
-    earlier = project.progress_updates.filter(recorded_on__lt=on).order_by("-recorded_on").first()
-    if earlier and percent < earlier.percent and not note:
-        raise ValidationError(
-            {
-                "note": _(
-                    "Progress is lower than the %(percent)s%% reported on %(date)s: "
-                    "say why in the note."
-                )
-                % {"percent": earlier.percent, "date": earlier.recorded_on.isoformat()}
-            }
-        )
-    update, _created = ProgressUpdate.objects.update_or_create(
-        project=project,
-        recorded_on=on,
-        defaults={"percent": percent, "note": note, "recorded_by": user},
+    earlier = (
+        project.progress_updates.filter(recorded_on__lt=on)
+        .order_by("-recorded_on")
+        .values_list("recorded_on", "percent")
+        .first()
     )
-    return update
+    check_progress(status=project.status, percent=percent, on=on, note=note, earlier=earlier)
+    return _progress_save(project=project, on=on, percent=percent, note=note, user=user)
+
+
+def _progress_save(*, project, on, percent: int, note: str, user) -> ProgressUpdate:
+    """One figure per project per day: a second one for the same day replaces the first."""
+    update = ProgressUpdate.objects.filter(project=project, recorded_on=on).first()
+    update = update or ProgressUpdate(project=project, recorded_on=on)
+    update.percent, update.note, update.recorded_by = percent, note, user
+    return save_by(update, user)

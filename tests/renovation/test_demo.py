@@ -175,3 +175,44 @@ def test_articles_figures_read_off_the_admin_filters(
     assert totals["count"] == count
     for key, value in extra.items():
         assert totals[key] == value
+
+
+def _summary(path) -> dict:
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path)["总览"]
+    return {row[0]: row[1] for row in sheet.iter_rows(min_row=4, values_only=True) if row[0]}
+
+
+def test_june_2022_report_shows_the_articles_figures(demo, db, tmp_path):
+    target = tmp_path / "r.xlsx"
+    call_command(
+        "monthly_report", "2022-06", "--output", str(target), stdout=open("/dev/null", "w")
+    )
+    values = _summary(target)
+    assert values["居民小区总数"] == 482
+    assert values["其中：老旧小区"] == 310
+    assert values["老旧小区占比"] == pytest.approx(0.6432)
+    assert values["2018—2021年已改造老旧小区"] == 107
+    assert values["2018—2021年改造总投资"] == pytest.approx(3.86)  # 亿元: 386,000,000 yuan
+    assert values["2022年计划改造小区"] == "=SUM(B11:B14)"
+    batch = [
+        values[k]
+        for k in ("其中：前期推进中", "其中：已进场施工", "其中：已完工", "其中：已竣工验收")
+    ]
+    assert sum(batch) == 23
+    assert values["其中：已进场施工"] == 13
+    assert values["其中：前期推进中"] == 10
+    assert values["惠及居民"] == 4032
+
+
+def test_december_2022_report_shows_the_later_state(demo, db, tmp_path):
+    target = tmp_path / "r.xlsx"
+    call_command(
+        "monthly_report", "2022-12", "--output", str(target), stdout=open("/dev/null", "w")
+    )
+    values = _summary(target)
+    assert values["其中：前期推进中"] == 0
+    assert values["其中：已完工"] + values["其中：已竣工验收"] == 10
+    assert values["累计已改造老旧小区（含本年已完工）"] == 117
+    assert values["延期项目（计划完工已过仍未完工）"] == 3

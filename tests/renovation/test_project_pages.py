@@ -11,6 +11,7 @@ from tests.factories import (
     CompoundFactory,
     FundingSourceFactory,
     ProjectFactory,
+    passed_willingness_survey,
 )
 
 D = datetime.date
@@ -225,17 +226,17 @@ def test_leader_sees_funding_but_cannot_allocate(client, users, projects):
 
 def test_project_create_page_enforces_the_willingness_gate(client, users, registry):
     client.force_login(users["programme_office"])
-    data = {
-        "compound": registry["compounds"]["GY"].pk,
-        "batch_year": 2023,
-        "kind": "regular",
-        "budget": "1000000",
-    }
+    compound = registry["compounds"]["GY"]
+    data = {"compound": compound.pk, "batch_year": 2023, "kind": "regular", "budget": "1000000"}
+    page = client.get(reverse("project-create")).content.decode()
+    assert "尚无改造意愿调查" in page  # each compound shows its consent, or that it has none
     response = client.post(reverse("project-create"), data)
     assert response.status_code == 200
     assert "改造意愿" in response.content.decode()
     assert not RenovationProject.objects.exists()
-    response = client.post(reverse("project-create"), {**data, "willingness_confirmed": "on"})
+    passed_willingness_survey(compound)
+    assert "同意率 100.00%" in client.get(reverse("project-create")).content.decode()
+    response = client.post(reverse("project-create"), data)
     assert response.status_code == 302
     assert RenovationProject.objects.get().willingness_confirmed_by == users["programme_office"]
 

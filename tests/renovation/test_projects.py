@@ -11,9 +11,9 @@ from renovation.services import (
     project_create,
     project_transition,
 )
-from tests.factories import BuildingFactory, CompoundFactory
+from tests.factories import BuildingFactory, CompoundFactory, willingness_survey
 
-pytestmark = pytest.mark.usefixtures("english")
+pytestmark = pytest.mark.usefixtures("english", "willing")
 
 D = datetime.date
 
@@ -29,7 +29,6 @@ def project(registry, office):
         compound=registry["compounds"]["GY"],
         batch_year=2022,
         user=office,
-        willingness_confirmed=True,
         entered_on=D(2021, 10, 1),
         planned_start=D(2022, 3, 1),
         planned_finish=D(2022, 12, 20),
@@ -53,31 +52,60 @@ def test_new_project_enters_the_pipeline_with_a_recorded_transition(project, off
 
 
 def test_compound_without_passed_willingness_survey_stays_out_of_the_pipeline(registry, office):
+    compound = CompoundFactory(community=registry["a1"])
     with pytest.raises(ValidationError) as error:
-        project_create(
-            compound=registry["compounds"]["GY"],
-            batch_year=2022,
-            user=office,
-            willingness_confirmed=False,
-        )
+        project_create(compound=compound, batch_year=2022, user=office)
     assert "willingness survey" in str(error.value)
     assert not RenovationProject.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("agree", "disagree", "not_reached", "closed", "enters"),
+    [
+        (40, 20, 0, True, True),  # exactly two thirds of 60 households
+        (39, 21, 0, True, False),  # one short
+        (39, 0, 0, True, False),  # unanswered households do not count as consent
+        (30, 0, 30, True, False),  # nor do households not reached
+        (60, 0, 0, False, False),  # an open survey has not passed yet
+    ],
+)
+def test_willingness_gate_reads_the_latest_closed_survey(
+    registry, office, agree, disagree, not_reached, closed, enters
+):
+    compound = CompoundFactory(community=registry["a1"], households=60)
+    willingness_survey(
+        compound, agree=agree, disagree=disagree, not_reached=not_reached, closed=closed
+    )
+    if enters:
+        assert project_create(compound=compound, batch_year=2022, user=office)
+    else:
+        with pytest.raises(ValidationError, match="willingness survey"):
+            project_create(compound=compound, batch_year=2022, user=office)
+        assert not RenovationProject.objects.exists()
+
+
+def test_willingness_threshold_comes_from_settings(registry, office, settings):
+    from fractions import Fraction
+
+    settings.WILLINGNESS_THRESHOLD = Fraction(3, 4)
+    compound = CompoundFactory(community=registry["a1"], households=60)
+    willingness_survey(compound, agree=44, disagree=16)
+    with pytest.raises(ValidationError, match="willingness survey"):
+        project_create(compound=compound, batch_year=2022, user=office)
+    settings.WILLINGNESS_THRESHOLD = Fraction(2, 3)
+    assert project_create(compound=compound, batch_year=2022, user=office)
+
+
 def test_one_project_per_compound_per_batch(project, office):
     with pytest.raises(ValidationError, match="one plan per compound"):
-        project_create(
-            compound=project.compound, batch_year=2022, user=office, willingness_confirmed=True
-        )
+        project_create(compound=project.compound, batch_year=2022, user=office)
     # The database holds the rule too, for any write that bypasses the service.
     with pytest.raises(IntegrityError), transaction.atomic():
         RenovationProject.objects.create(compound=project.compound, batch_year=2022, name="x")
 
 
 def test_same_compound_may_return_in_another_batch(project, office):
-    later = project_create(
-        compound=project.compound, batch_year=2023, user=office, willingness_confirmed=True
-    )
+    later = project_create(compound=project.compound, batch_year=2023, user=office)
     assert later.pk != project.pk
 
 
@@ -92,9 +120,7 @@ def test_same_compound_may_return_in_another_batch(project, office):
 def test_project_create_rejects_bad_input(registry, office, field, kwargs):
     args = {"batch_year": 2022, **kwargs}
     with pytest.raises(ValidationError) as error:
-        project_create(
-            compound=registry["compounds"]["GY"], user=office, willingness_confirmed=True, **args
-        )
+        project_create(compound=registry["compounds"]["GY"], user=office, **args)
     assert field in error.value.error_dict
     assert not RenovationProject.objects.exists()
 
@@ -106,7 +132,6 @@ def test_buildings_must_belong_to_the_projects_compound(registry, office):
             compound=registry["compounds"]["GY"],
             batch_year=2022,
             user=office,
-            willingness_confirmed=True,
             buildings=[other],
         )
     assert "buildings" in error.value.error_dict

@@ -10,6 +10,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -779,7 +780,8 @@ def test_template_download_is_forbidden_without_add_permission(client, users):
 def admin_client_as(client):
     def login(user):
         client.force_login(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        # As a person who chose English with the language switch.
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         return client
 
     return login

@@ -72,6 +72,12 @@ def test_pages_are_chinese_by_default(client, users):
     assert "小区" in response.content.decode()
 
 
+def test_pages_stay_chinese_for_an_english_browser(client, users):
+    client.force_login(users["programme_office"])
+    response = client.get(reverse("compound-list"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "zh-hans"
+
+
 def test_language_can_be_switched_to_english(client, users):
     client.force_login(users["programme_office"])
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
@@ -83,3 +89,10 @@ def test_language_can_be_switched_to_english(client, users):
 def test_registry_template_needs_add_permission(client, users):
     client.force_login(users["leader"])
     assert client.get(reverse("registry-template")).status_code == 403
+
+
+def test_grid_worker_starts_from_their_requests(client, users):
+    client.force_login(users["grid_worker"])
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("request-list")

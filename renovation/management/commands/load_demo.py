@@ -1,5 +1,8 @@
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from renovation.demo import DEMO_PASSWORD, DEMO_USERS, demo_load, demo_reset
 
@@ -9,11 +12,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--reset", action="store_true", help="remove the demo data first")
+        parser.add_argument(
+            "--scale",
+            choices=["district", "city"],
+            default="district",
+            help="district: the article's district (default); city: five districts and a "
+            "million resident requests, for the benchmarks (PostgreSQL only)",
+        )
+        parser.add_argument(
+            "--fraction",
+            type=float,
+            default=1.0,
+            help="with --scale city: load this fraction of the city (e.g. 0.01)",
+        )
 
-    def handle(self, *args, reset: bool, **options):
+    def handle(self, *args, reset: bool, scale: str, fraction: float, **options):
         # Demo users have published passwords: never let them into a production database.
         if not settings.DEBUG:
             raise CommandError("load_demo refuses to run with DJANGO_DEBUG=0 (production).")
+        if scale == "city":
+            self._load_city(reset=reset, fraction=fraction)
+            return
         if reset:
             demo_reset()
             self.stdout.write("Removed the previous demo data.")
@@ -34,3 +53,28 @@ class Command(BaseCommand):
             area = user.sub_district or user.community or ""
             role = "superuser" if user.superuser else user.role.label
             self.stdout.write(f"  {user.username:<14} {role} {area}")
+
+    def _load_city(self, *, reset: bool, fraction: float) -> None:
+        from renovation.demo.city import city_load, city_reset
+
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "--scale city needs PostgreSQL (it loads with COPY): set DATABASE_URL, e.g. "
+                "postgres://postgres@127.0.0.1:5432/xinsheng_bench"
+            )
+        if not 0 < fraction <= 1:
+            raise CommandError("--fraction must be above 0 and at most 1.")
+        started = time.perf_counter()
+        if reset:
+            city_reset()
+            self.stdout.write("Removed the previous city data.")
+        figures = city_load(fraction=fraction, log=self.stdout.write)
+        seconds = figures.pop("seconds", None)
+        counts = ", ".join(f"{value:,} {name.replace('_', ' ')}" for name, value in figures.items())
+        self.stdout.write(self.style.SUCCESS(f"City loaded: {counts}."))
+        if seconds is not None:
+            self.stdout.write(f"Loaded in {time.perf_counter() - started:.1f} s.")
+        self.stdout.write(
+            "City users: city-office, city-leader, city-grid-<community code>, "
+            f"city-staff-<community code> (password, demo only: {DEMO_PASSWORD})."
+        )

@@ -1,0 +1,436 @@
+"""Reads of residents' data, scoped to the person asking and joined for the page that
+shows them; and the one rule deciding who sees a resident's phone number in full."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from django.conf import settings
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from renovation.access import get_profile, scope_queryset
+from renovation.models import (
+    Building,
+    Compound,
+    ItemCategory,
+    ProgressUpdate,
+    ProjectItem,
+    RenovationProject,
+    Role,
+)
+
+from .models import (
+    CompoundPage,
+    DemandList,
+    DemandListItem,
+    ErrandBooking,
+    RequestKind,
+    RequestLog,
+    RequestStatus,
+    ResidentRequest,
+    ServiceHours,
+    ServiceSlot,
+    Survey,
+    SurveyAnswer,
+)
+from .phones import mask_phone
+
+# ---------------------------------------------------------------------------------------
+# Phones
+
+
+def sees_full_phone(user, request: ResidentRequest) -> bool:
+    """Staff of the request's community, and whoever logged it, see the number in full;
+    everyone else (other communities, sub-district, district, leaders) sees it masked."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if request.logged_by_id is not None and request.logged_by_id == user.pk:
+        return True
+    profile = get_profile(user)
+    return bool(
+        profile
+        and profile.role == Role.COMMUNITY_STAFF
+        and profile.community_id == request.compound.community_id
+    )
+
+
+def shown_phone(user, request: ResidentRequest) -> str:
+    """The contact phone as `user` may see it: used by pages, lists, exports and the admin."""
+    if sees_full_phone(user, request):
+        return request.contact_phone
+    return mask_phone(request.contact_phone)
+
+
+# ---------------------------------------------------------------------------------------
+# Requests
+
+
+def request_list(*, user) -> QuerySet[ResidentRequest]:
+    """Requests the user may see. Grid workers see only the ones they logged or were
+    assigned; the community's whole queue is for its staff."""
+    queryset = ResidentRequest.objects.select_related(
+        "compound__community__sub_district",
+        "building",
+        "category",
+        "logged_by",
+        "assigned_to",
+    )
+    queryset = scope_queryset(user, queryset)
+    profile = get_profile(user)
+    if profile is not None and profile.role == Role.GRID_WORKER and not user.is_superuser:
+        queryset = queryset.filter(Q(logged_by=user) | Q(assigned_to=user))
+    return queryset
+
+
+def request_get(*, user, pk: int) -> ResidentRequest:
+    """One request with its history; DoesNotExist when it is outside what the user sees,
+    so a guessed id looks exactly like one that does not exist."""
+    return (
+        request_list(user=user)
+        .select_related("project", "project_item__category", "demand_list", "settled_by")
+        .prefetch_related(
+            Prefetch("log", queryset=RequestLog.objects.select_related("by").order_by("at", "pk")),
+            Prefetch(
+                "bookings",
+                queryset=ErrandBooking.objects.select_related("slot").order_by("-booked_at"),
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def request_summary(requests: QuerySet[ResidentRequest]) -> dict:
+    """Counts by status, and how many are overdue, over a (filtered) set of requests."""
+    by_status = dict(
+        requests.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    return {
+        "total": sum(by_status.values()),
+        "by_status": [(s, by_status.get(s.value, 0)) for s in RequestStatus],
+        "overdue": requests.overdue().count(),
+    }
+
+
+def assignable_users(*, compound: Compound) -> QuerySet:
+    """Grid workers and staff of the compound's community, who may take a request on."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            staff_profile__community_id=compound.community_id,
+            staff_profile__role__in=[Role.GRID_WORKER, Role.COMMUNITY_STAFF],
+        )
+        .order_by("username")
+    )
+
+
+def project_items_of(*, compound: Compound) -> QuerySet[ProjectItem]:
+    """The items of the compound's projects, which a wish can be planned into."""
+    return ProjectItem.objects.filter(project__compound=compound).select_related(
+        "category", "project"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Surveys and consent
+
+
+def percent(rate: Fraction | None) -> Decimal | None:
+    if rate is None:
+        return None
+    return (Decimal(rate.numerator) * 100 / Decimal(rate.denominator)).quantize(Decimal("0.01"))
+
+
+@dataclass
+class Consent:
+    """Households agreeing out of all households of a compound, building or stairwell."""
+
+    label: str
+    households: int
+    agree: int = 0
+    disagree: int = 0
+    not_reached: int = 0
+    children: list["Consent"] = field(default_factory=list)
+
+    @property
+    def answered(self) -> int:
+        return self.agree + self.disagree + self.not_reached
+
+    @property
+    def base(self) -> int:
+        # Households never asked count as not agreeing; recorded answers beyond the
+        # registry's figure (an outdated count) are households too.
+        return max(self.households, self.answered)
+
+    @property
+    def rate(self) -> Fraction:
+        return Fraction(self.agree, self.base) if self.base else Fraction(0)
+
+    @property
+    def percent(self) -> Decimal:
+        return percent(self.rate)
+
+    @property
+    def passed(self) -> bool:
+        return self.base > 0 and self.rate >= settings.WILLINGNESS_THRESHOLD
+
+    def add(self, answer: str, count: int) -> None:
+        if answer == SurveyAnswer.Answer.YES:
+            self.agree += count
+        elif answer == SurveyAnswer.Answer.NO:
+            self.disagree += count
+        else:
+            self.not_reached += count
+
+
+def unit_households(building: Building) -> list[int]:
+    """The registry counts households per building only; spread them evenly over its
+    stairwell units, the first units taking the remainder."""
+    base, extra = divmod(building.households, building.units)
+    return [base + (1 if n < extra else 0) for n in range(building.units)]
+
+
+def survey_consent(survey: Survey) -> Consent:
+    """Consent of the survey's compound, with each building and each stairwell unit below
+    it, from one query over the answers and one over the buildings."""
+    compound = survey.compound
+    buildings = list(Building.objects.filter(compound=compound).order_by("number"))
+    counts = (
+        SurveyAnswer.objects.filter(survey=survey)
+        .order_by()
+        .values_list("building_id", "unit_number", "answer")
+        .annotate(n=Count("pk"))
+    )
+    total = Consent(compound.name, compound.households)
+    by_building: dict[int, Consent] = {}
+    units: dict[tuple[int, int], Consent] = {}
+    for building in buildings:
+        node = Consent(building.number, building.households)
+        by_building[building.pk] = node
+        total.children.append(node)
+        for number, households in enumerate(unit_households(building), start=1):
+            unit = Consent(str(number), households)
+            units[(building.pk, number)] = unit
+            node.children.append(unit)
+    for building_id, unit_number, answer, n in counts:
+        total.add(answer, n)
+        node = by_building.get(building_id)
+        if node is None:
+            continue
+        node.add(answer, n)
+        unit = units.get((building_id, unit_number))
+        if unit is None:  # a unit number beyond the registry's count
+            unit = units[(building_id, unit_number)] = Consent(str(unit_number), 0)
+            node.children.append(unit)
+        unit.add(answer, n)
+    return total
+
+
+def _latest_closed(kind: str):
+    return (
+        Survey.objects.filter(compound=OuterRef("pk"), kind=kind, status=Survey.Status.CLOSED)
+        .order_by("-closed_on", "-pk")
+        .values("pk")[:1]
+    )
+
+
+def willingness_rates(compounds: QuerySet[Compound]) -> dict[int, Consent | None]:
+    """Each compound's consent in its latest closed willingness survey (None when it has
+    none), in two queries whatever the number of compounds."""
+    rows = (
+        compounds.order_by()
+        .annotate(survey_id=Subquery(_latest_closed(Survey.Kind.WILLINGNESS)))
+        .values_list("pk", "survey_id", "households")
+    )
+    result: dict[int, Consent | None] = {}
+    survey_compound: dict[int, int] = {}
+    for pk, survey_id, households in rows:
+        result[pk] = Consent("", households) if survey_id else None
+        if survey_id:
+            survey_compound[survey_id] = pk
+    answers = (
+        SurveyAnswer.objects.filter(survey_id__in=list(survey_compound))
+        .order_by()
+        .values_list("survey_id", "answer")
+        .annotate(n=Count("pk"))
+    )
+    for survey_id, answer, n in answers:
+        result[survey_compound[survey_id]].add(answer, n)
+    return result
+
+
+def willingness_consent(compound: Compound) -> Consent | None:
+    return willingness_rates(Compound.objects.filter(pk=compound.pk)).get(compound.pk)
+
+
+def willingness_passed(compound: Compound) -> bool:
+    """Whether the compound's latest closed willingness survey reached the threshold in
+    settings (two thirds of all its households by default): the gate into the pipeline."""
+    consent = willingness_consent(compound)
+    return bool(consent and consent.passed)
+
+
+def survey_list(*, user) -> QuerySet[Survey]:
+    queryset = Survey.objects.select_related(
+        "compound__community__sub_district", "project"
+    ).annotate(
+        agree=Count("answers", filter=Q(answers__answer=SurveyAnswer.Answer.YES)),
+        answered=Count("answers"),
+    )
+    return scope_queryset(user, queryset.order_by(*Survey._meta.ordering))
+
+
+def survey_get(*, user, pk: int) -> Survey:
+    return survey_list(user=user).get(pk=pk)
+
+
+# ---------------------------------------------------------------------------------------
+# Demand lists
+
+
+@dataclass
+class DemandLine:
+    category: ItemCategory | None
+    households: int
+    requests: int
+    item: DemandListItem | None = None
+
+
+def _household_key(request) -> tuple:
+    # A wish with no room given counts as its own household.
+    if request["room"]:
+        return (request["building_id"], request["unit_number"], request["room"])
+    return ("request", request["pk"])
+
+
+def demand_list_lines(demand_list: DemandList) -> list[DemandLine]:
+    """The list's lines by category. A draft shows the compound's accepted wishes not yet
+    on a sent list, as they stand now; a sent list shows what was frozen when it was sent."""
+    if demand_list.is_frozen:
+        items = demand_list.items.select_related("category", "project_item").order_by(
+            F("category__sort_order").asc(nulls_last=True), "pk"
+        )
+        return [DemandLine(i.category, i.households, i.requests, i) for i in items]
+    wishes = pending_wishes(demand_list.compound).values(
+        "pk", "category_id", "building_id", "unit_number", "room"
+    )
+    groups: dict[int | None, tuple[set, int]] = {}
+    for wish in wishes:
+        households, count = groups.get(wish["category_id"], (set(), 0))
+        households.add(_household_key(wish))
+        groups[wish["category_id"]] = (households, count + 1)
+    categories = ItemCategory.objects.in_bulk([pk for pk in groups if pk is not None])
+    lines = [
+        DemandLine(categories.get(pk) if pk else None, len(households), count)
+        for pk, (households, count) in groups.items()
+    ]
+    # Catalogue order, "other" last.
+    return sorted(
+        lines,
+        key=lambda line: (
+            line.category is None,
+            line.category.sort_order if line.category else 0,
+            line.category.code if line.category else "",
+        ),
+    )
+
+
+def pending_wishes(compound: Compound) -> QuerySet[ResidentRequest]:
+    """Accepted wishes of the compound that no sent demand list carries yet."""
+    return ResidentRequest.objects.filter(
+        compound=compound,
+        kind=RequestKind.WISH,
+        status=RequestStatus.ACCEPTED,
+        demand_list__isnull=True,
+    )
+
+
+def demand_list_list(*, user) -> QuerySet[DemandList]:
+    queryset = DemandList.objects.select_related(
+        "compound__community__sub_district", "sent_by", "received_by"
+    ).annotate(item_count=Count("items"))
+    return scope_queryset(user, queryset.order_by(*DemandList._meta.ordering))
+
+
+def demand_list_get(*, user, pk: int) -> DemandList:
+    return demand_list_list(user=user).get(pk=pk)
+
+
+# ---------------------------------------------------------------------------------------
+# Errands
+
+
+def free_slots(*, community_id: int, now: datetime.datetime | None = None, days: int = 14):
+    """Bookable slots of a community station in the coming days that nobody holds."""
+    now = now or timezone.now()
+    return (
+        ServiceSlot.objects.filter(
+            community_id=community_id,
+            starts_at__gt=now,
+            starts_at__lte=now + datetime.timedelta(days=days),
+        )
+        .exclude(bookings__status__in=[ErrandBooking.Status.BOOKED, ErrandBooking.Status.DONE])
+        .order_by("starts_at", "pk")
+    )
+
+
+def service_hours(*, community_id: int) -> QuerySet[ServiceHours]:
+    return ServiceHours.objects.filter(community_id=community_id).order_by("weekday", "opens_at")
+
+
+def booking_list(*, user) -> QuerySet[ErrandBooking]:
+    queryset = ErrandBooking.objects.select_related(
+        "slot__community", "request__compound__community", "booked_by", "done_by"
+    )
+    return scope_queryset(user, queryset)
+
+
+# ---------------------------------------------------------------------------------------
+# The public compound page
+
+
+def public_page_get(*, token: str) -> CompoundPage:
+    """An active page by its token; DoesNotExist for anything else."""
+    return CompoundPage.objects.select_related("compound__community").get(
+        token=token, is_active=True
+    )
+
+
+def public_compound_facts(compound: Compound) -> dict:
+    """What the public page shows: the latest project's plan, items, progress and last
+    updates, and how many wishes were heard and answered. No personal data."""
+    project = (
+        RenovationProject.objects.filter(compound=compound)
+        .order_by("-batch_year")
+        .prefetch_related(
+            Prefetch("items", queryset=ProjectItem.objects.select_related("category")),
+            Prefetch(
+                "progress_updates",
+                queryset=ProgressUpdate.objects.order_by("-recorded_on"),
+                to_attr="updates",
+            ),
+        )
+        .first()
+    )
+    updates = project.updates[:5] if project else []
+    wishes = ResidentRequest.objects.filter(compound=compound, kind=RequestKind.WISH)
+    figures = wishes.aggregate(
+        heard=Count("pk"),
+        accepted=Count(
+            "pk",
+            filter=Q(
+                status__in=[RequestStatus.ACCEPTED, RequestStatus.PLANNED, RequestStatus.RESOLVED]
+            ),
+        ),
+        planned=Count("pk", filter=Q(status__in=[RequestStatus.PLANNED, RequestStatus.RESOLVED])),
+    )
+    return {
+        "project": project,
+        "progress": updates[0].percent if updates else 0,
+        "updates": updates,
+        "wishes": figures,
+    }
