@@ -8,9 +8,7 @@ LOGIN = reverse("login")
 
 
 def attempt(client, password, address="10.0.0.1", username="office"):
-    return client.post(
-        LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def test_good_password_logs_in(client, users):

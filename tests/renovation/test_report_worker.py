@@ -81,9 +81,7 @@ def worker(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_report_task_runs_on_a_real_worker_to_the_stored_file(
-    registry, worker, settings, tmp_path
-):
+def test_report_task_runs_on_a_real_worker_to_the_stored_file(registry, worker, settings, tmp_path):
     media, queue = worker
     # This process stores elsewhere, so the file can only have come from the worker.
     settings.MEDIA_ROOT = tmp_path / "not-the-worker"
