@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from renovation.models import (
@@ -54,10 +55,11 @@ class Channel(models.TextChoices):
 class RequestStatus(models.TextChoices):
     NEW = "new", _("new")
     UNDER_REVIEW = "under_review", _("under review")
-    ACCEPTED = "accepted", _("accepted")
+    # Contexts: the same English words name project and item statuses, in other Chinese.
+    ACCEPTED = "accepted", pgettext_lazy("request status", "accepted")
     DECLINED = "declined", _("declined")
     DEFERRED = "deferred", _("deferred")
-    PLANNED = "planned", _("planned")
+    PLANNED = "planned", pgettext_lazy("request status", "planned")
     RESOLVED = "resolved", _("resolved")
 
 
@@ -445,7 +447,7 @@ class Survey(models.Model):
 
     scope_lookups = COMPOUND_SCOPE
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("survey")
@@ -501,7 +503,7 @@ class SurveyAnswer(models.Model):
 
     scope_lookups = _scope("survey")
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("household answer")

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 SOURCE_DIRS = ["config", "renovation", "residents", "partycells"]
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy"}
+PGETTEXT_NAMES = {"pgettext", "pgettext_lazy"}
 TEMPLATE_TAG = re.compile(r"""{%\s*(?:translate|trans)\s+(["'])(.+?)\1""")
 
 
@@ -36,7 +37,8 @@ def parse_po(path: Path) -> dict[str, str]:
         msgid = _unquote(fields.get("msgid", []))
         if msgid:
             msgstr = _unquote(fields.get("msgstr", fields.get("msgstr[0]", [])))
-            entries[msgid] = "" if fuzzy else msgstr
+            context = _unquote(fields.get("msgctxt", []))
+            entries[f"{context}|{msgid}" if context else msgid] = "" if fuzzy else msgstr
     return entries
 
 
@@ -56,6 +58,14 @@ def source_strings() -> set[str]:
                     and isinstance(node.args[0].value, str)
                 ):
                     found.add(node.args[0].value)
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in PGETTEXT_NAMES
+                    and len(node.args) == 2
+                    and all(isinstance(a, ast.Constant) for a in node.args)
+                ):
+                    found.add(f"{node.args[0].value}|{node.args[1].value}")
     for path in (ROOT / "templates").rglob("*.html"):
         found.update(match[1] for match in TEMPLATE_TAG.findall(path.read_text("utf-8")))
     return found
@@ -77,4 +87,6 @@ def test_every_catalogue_entry_is_translated():
 @pytest.mark.parametrize("msgid", sorted(m for m in CATALOGUE if CATALOGUE[m]))
 def test_compiled_catalogue_matches_the_po_file(msgid):
     with translation.override("zh-hans"):
-        assert translation.gettext(msgid) == CATALOGUE[msgid], "run `make messages`"
+        context, _bar, text = msgid.rpartition("|") if "|" in msgid else ("", "", msgid)
+        shown = translation.pgettext(context, text) if context else translation.gettext(msgid)
+        assert shown == CATALOGUE[msgid], "run `make messages`"

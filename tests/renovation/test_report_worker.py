@@ -86,12 +86,15 @@ def test_report_task_runs_on_a_real_worker_to_the_stored_file(registry, worker, 
     # This process stores elsewhere, so the file can only have come from the worker.
     settings.MEDIA_ROOT = tmp_path / "not-the-worker"
     report = report_request(month=Month.parse("2022-06"), enqueue=False)
-    previous = app.conf.broker_url
-    app.conf.update(broker_url=BROKER, task_always_eager=False)
+    # An explicit connection: the app's own pool may already point at the default broker.
+    app.conf.task_always_eager = False
     try:
-        build_monthly_report.apply_async(args=[report.pk], queue=queue)
+        with app.connection_for_write(BROKER) as connection_to_redis:
+            build_monthly_report.apply_async(
+                args=[report.pk], queue=queue, connection=connection_to_redis
+            )
     finally:
-        app.conf.update(broker_url=previous, task_always_eager=True)
+        app.conf.task_always_eager = True
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
