@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo run worker beat test check check-deploy lint format messages clean
+.PHONY: install demo run worker beat test check check-deploy lint format messages clean bench
 
 install: $(STAMP)
 
@@ -61,6 +61,19 @@ format: install
 messages: install
 	$(PY) manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'tests/*'
 	$(PY) manage.py compilemessages --locale zh_Hans --ignore '.venv/*'
+
+# Benchmarks at city scale against their targets (bench/; figures in bench/results/*.json,
+# read in docs/performance.md). Needs PostgreSQL and Redis on 127.0.0.1; creates the
+# databases xinsheng_bench and xinsheng_bench_district, loads the city once and reuses it.
+# Never part of `make test`. One benchmark: `$(PY) bench/run.py pages`.
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+bench: install $(BENCH_STAMP)
+	$(PY) bench/run.py
+
+$(BENCH_STAMP): pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache

@@ -23,6 +23,9 @@ from .models import (
 from .services import check_branch, check_group, check_member
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
+# A cap on counts of people, households and votes: beyond it a typo (or a hostile post)
+# reached the database's integer column and answered 500.
+PEOPLE_MAX = 100_000
 
 
 def _today_initial(form: forms.Form, *fields: str) -> None:
@@ -119,8 +122,10 @@ class ActivityForm(forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=Activity.Kind.choices)
     held_on = forms.DateField(label=_("held on"), widget=DATE_INPUT)
     place = forms.CharField(label=_("place"), max_length=100)
-    participants = forms.IntegerField(label=_("participants"), min_value=1)
-    households_visited = forms.IntegerField(label=_("households visited"), min_value=0, initial=0)
+    participants = forms.IntegerField(label=_("participants"), min_value=1, max_value=PEOPLE_MAX)
+    households_visited = forms.IntegerField(
+        label=_("households visited"), min_value=0, max_value=PEOPLE_MAX, initial=0
+    )
     summary = forms.CharField(label=_("summary"), widget=TEXTAREA, required=False, max_length=1000)
     requests = forms.ModelMultipleChoiceField(
         queryset=None,
@@ -175,7 +180,9 @@ class MeetingForm(forms.Form):
         required=False,
         help_text=_("One person per line, with their unit."),
     )
-    attendance = forms.IntegerField(label=_("people present"), min_value=0, initial=0)
+    attendance = forms.IntegerField(
+        label=_("people present"), min_value=0, max_value=PEOPLE_MAX, initial=0
+    )
     departments = forms.ModelMultipleChoiceField(
         queryset=Department.objects.filter(is_active=True),
         label=_("departments attending"),
@@ -208,7 +215,7 @@ class MeetingMinutesForm(forms.Form):
     chair = forms.CharField(label=_("chaired by"), max_length=60, required=False)
     agenda = forms.CharField(label=_("agenda"), widget=TEXTAREA, required=False)
     attendees = forms.CharField(label=_("attendees"), widget=TEXTAREA, required=False)
-    attendance = forms.IntegerField(label=_("people present"), min_value=0)
+    attendance = forms.IntegerField(label=_("people present"), min_value=0, max_value=PEOPLE_MAX)
     minutes = forms.CharField(label=_("minutes"), widget=forms.Textarea, required=False)
 
 
@@ -236,10 +243,16 @@ class DecisionUpdateForm(forms.Form):
 
 class VoteForm(forms.Form):
     matter = forms.CharField(label=_("matter"), max_length=300)
-    entitled = forms.IntegerField(label=_("members entitled to vote"), min_value=0)
-    votes_for = forms.IntegerField(label=_("for"), min_value=0)
-    votes_against = forms.IntegerField(label=_("against"), min_value=0, initial=0)
-    abstentions = forms.IntegerField(label=_("abstentions"), min_value=0, initial=0)
+    entitled = forms.IntegerField(
+        label=_("members entitled to vote"), min_value=0, max_value=PEOPLE_MAX
+    )
+    votes_for = forms.IntegerField(label=_("for"), min_value=0, max_value=PEOPLE_MAX)
+    votes_against = forms.IntegerField(
+        label=_("against"), min_value=0, max_value=PEOPLE_MAX, initial=0
+    )
+    abstentions = forms.IntegerField(
+        label=_("abstentions"), min_value=0, max_value=PEOPLE_MAX, initial=0
+    )
 
 
 class SettlementForm(forms.Form):

@@ -10,8 +10,22 @@ def _sub_districts(request):
     return sub_district_list(user=request.user) if request else None
 
 
+# Above this many communities in a user's area (a city has hundreds), the community choice
+# lists only those of the chosen sub-district: a select of every community is slow to
+# render on every page and of no use to pick from.
+COMMUNITY_CHOICES_MAX = 100
+
+
 def _communities(request):
-    return community_list(user=request.user) if request else None
+    if request is None:
+        return None
+    communities = community_list(user=request.user)
+    chosen = request.GET.get("sub_district", "")
+    if chosen.isdigit():
+        return communities.filter(sub_district=chosen)
+    if communities.count() > COMMUNITY_CHOICES_MAX:
+        return communities.none()
+    return communities
 
 
 class CompoundFilter(django_filters.FilterSet):

@@ -135,9 +135,16 @@ def build_workbook(month: Month) -> bytes:
         "made": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
     }
     workbook = Workbook(write_only=True)
-    for sheet in SHEETS:
-        write_sheet = import_string(sheet) if isinstance(sheet, str) else sheet
-        write_sheet(workbook, context)
+    try:
+        for sheet in SHEETS:
+            write_sheet = import_string(sheet) if isinstance(sheet, str) else sheet
+            write_sheet(workbook, context)
+    except BaseException:
+        # Write-only sheets stream into temporary files: close them, or they leak.
+        for worksheet in workbook.worksheets:
+            if not worksheet.closed:
+                worksheet.close()
+        raise
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -311,6 +318,7 @@ def write_projects(workbook, context) -> None:
     sheet = sheet_writer(workbook, context, "项目进度", "项目进度", PROJECT_COLUMNS)
     first = sheet.row + 1
     secretaries = figures_branch_secretaries(month)
+    items = figures.project_item_names(month)
     for number, project in enumerate(figures.project_rows(month).iterator(chunk_size=500), 1):
         row = sheet.row + 1
         status = ProjectStatus(project.status_then)
@@ -332,7 +340,7 @@ def write_projects(workbook, context) -> None:
                 project.batch_year,
                 project.get_kind_display(),
                 "是" if project.is_key else "",
-                "、".join(item.category.name for item in project.items.all()),
+                items.get(project.pk, ""),
                 project.households_benefited,
                 project.buildings_benefited,
                 project.budget,

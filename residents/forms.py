@@ -150,19 +150,6 @@ class AnswerForm(forms.Form):
     )
 
 
-class SettleForm(forms.Form):
-    outcome = forms.CharField(
-        label=_("what the consultation meeting agreed"),
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    on = forms.DateField(label=_("settled on"), widget=DATE_INPUT)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["on"].initial = timezone.localdate()
-
-
 class BookingForm(forms.Form):
     slot = forms.ModelChoiceField(queryset=None, label=_("slot at the community station"))
 

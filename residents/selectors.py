@@ -70,18 +70,43 @@ def shown_phone(user, request: ResidentRequest) -> str:
 def request_list(*, user) -> QuerySet[ResidentRequest]:
     """Requests the user may see. Grid workers see only the ones they logged or were
     assigned; the community's whole queue is for its staff."""
-    queryset = ResidentRequest.objects.select_related(
-        "compound__community__sub_district",
-        "building",
-        "category",
-        "logged_by",
-        "assigned_to",
-    )
+    queryset = ResidentRequest.objects.select_related(*REQUEST_ROW_RELATED)
     queryset = scope_queryset(user, queryset)
     profile = get_profile(user)
     if profile is not None and profile.role == Role.GRID_WORKER and not user.is_superuser:
         queryset = queryset.filter(Q(logged_by=user) | Q(assigned_to=user))
     return queryset
+
+
+# What a row of a request list shows besides the request itself.
+REQUEST_ROW_RELATED = (
+    "compound__community__sub_district",
+    "building",
+    "category",
+    "logged_by",
+    "assigned_to",
+)
+
+
+def joins_pay_off(user) -> bool:
+    """Whether a page of this user's requests should join what its rows show (one query)
+    rather than fetch it afterwards (a query per relation). Joined, PostgreSQL has to join
+    every request in scope before it can sort them and keep one page: nothing for a
+    community's few thousand, seconds for a city's million (district-wide roles) or a
+    sub-district's tens of thousands."""
+    profile = get_profile(user)
+    return (
+        profile is not None
+        and not user.is_superuser
+        and profile.role in (Role.COMMUNITY_STAFF, Role.GRID_WORKER)
+    )
+
+
+def request_rows(requests: QuerySet[ResidentRequest], *, user) -> QuerySet[ResidentRequest]:
+    """`requests` ready to be paged through by `user` (see `joins_pay_off`)."""
+    if joins_pay_off(user):
+        return requests
+    return requests.select_related(None).prefetch_related(*REQUEST_ROW_RELATED)
 
 
 def request_get(*, user, pk: int) -> ResidentRequest:

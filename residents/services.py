@@ -360,12 +360,12 @@ def objection_settle(
     request: ResidentRequest,
     outcome: str,
     user,
+    meeting,
     on: datetime.date | None = None,
-    meeting=None,
 ) -> RequestLog:
-    """Record how an objection taken to a consultation meeting (协商议事会) was settled, and
-    resolve it. `meeting` is the hook for the party-cells app's meeting record: until that
-    app links it, the outcome text, date and who settled it are the record."""
+    """Record how an objection was settled at a consultation council (协商议事会), and
+    resolve it. Objections are settled only there: the party-cells app calls this from its
+    `objection_settle`, which keeps the link to the meeting (request.party_settlement)."""
     locked = _locked(request)
     outcome = _text(outcome)
     on = on or _today()
@@ -379,6 +379,16 @@ def objection_settle(
                     "meeting; this one is “%(status)s”."
                 )
                 % {"status": S(locked.status).label}
+            }
+        )
+    # Compared by value: the meeting model lives in partycells, which imports this app.
+    if meeting is None or getattr(meeting, "kind", None) != "consultation":
+        raise ValidationError(
+            {
+                "meeting": _(
+                    "An objection is settled at a consultation council: settle it from the "
+                    "council's page."
+                )
             }
         )
     if not outcome:

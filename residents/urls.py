@@ -11,7 +11,6 @@ urlpatterns = [
     path("residents/<int:pk>/transition/", views.request_transition, name="request-transition"),
     path("residents/<int:pk>/assign/", views.request_assign, name="request-assign"),
     path("residents/<int:pk>/answer/", views.request_answer, name="request-answer"),
-    path("residents/<int:pk>/settle/", views.objection_settle, name="objection-settle"),
     path("residents/<int:pk>/book/", views.errand_book, name="errand-book"),
     path("residents/bookings/<int:pk>/done/", views.errand_done, name="errand-done"),
     path("residents/surveys/", views.survey_list, name="survey-list"),

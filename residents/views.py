@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,7 +29,6 @@ from .forms import (
     DemandReviewForm,
     PublicWishForm,
     RequestForm,
-    SettleForm,
     SurveyAnswerForm,
     SurveyCreateForm,
     TransitionForm,
@@ -71,7 +71,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     requests = RequestFilter(
         request.GET, queryset=selectors.request_list(user=user), request=request
     )
-    page, query = _page(request, requests.qs)
+    page, query = _page(request, selectors.request_rows(requests.qs, user=user))
     can_change = has_permission(user, ResidentRequest, CHANGE)
     context = {
         "filter": requests,
@@ -141,8 +141,6 @@ def _request_page(request: HttpRequest, resident_request: ResidentRequest, **for
             AssignForm(users=selectors.assignable_users(compound=resident_request.compound)),
         )
         forms.setdefault("answer_form", AnswerForm(initial={"answer": resident_request.answer}))
-        if resident_request.kind == RequestKind.OBJECTION:
-            forms.setdefault("settle_form", SettleForm())
     if resident_request.kind == RequestKind.ERRAND and has_permission(user, ErrandBooking, ADD):
         slots = selectors.free_slots(community_id=resident_request.compound.community_id)
         forms.setdefault("booking_form", BookingForm(slots=slots))
@@ -220,17 +218,6 @@ def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def objection_settle(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request.user, ResidentRequest, CHANGE)
-
-    def act(r, data):
-        services.objection_settle(request=r, user=request.user, **data)
-
-    return _request_action(request, pk, "settle_form", lambda r: SettleForm(request.POST), act)
-
-
-@login_required
-@require_POST
 def errand_book(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request.user, ErrandBooking, ADD)
 
@@ -284,7 +271,20 @@ def request_bulk_transition(request: HttpRequest) -> HttpResponse:
         for errors in form.errors.values():
             for message in errors:
                 messages.error(request, message)
-    return redirect(request.POST.get("next") or "request-list")
+    # Only back to a page of this site: "next" came from the form, and anything else in it
+    # was an open redirect (or, if not a path, a server error).
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        return redirect(target)
+    return redirect("request-list")
+
+
+def _csv_text(value: str) -> str:
+    """Text typed by residents, made inert for Excel: a cell starting with = + - or @ is a
+    formula there (a wish left online could have become a link that leaks the sheet)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @login_required
@@ -326,10 +326,10 @@ def request_export(request: HttpRequest) -> HttpResponse:
                 r.get_channel_display(),
                 r.compound.community.name,
                 r.compound.name,
-                r.place,
+                _csv_text(r.place),
                 r.category.name if r.category else _("other"),
-                r.description,
-                r.contact_name,
+                _csv_text(r.description),
+                _csv_text(r.contact_name),
                 selectors.shown_phone(user, r),
                 timezone.localtime(r.logged_at).strftime("%Y-%m-%d %H:%M"),
                 r.due_on.isoformat(),
@@ -581,11 +581,13 @@ def public_compound(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404 from None
     compound = page.compound
     buildings = Building.objects.filter(compound=compound).order_by("number")
-    form = PublicWishForm(request.POST or None, buildings=buildings)
+    # Bound on every POST, even an empty one, so the limit's error can be added to it.
+    form = PublicWishForm(request.POST if request.method == "POST" else None, buildings=buildings)
     status = 200
     if request.method == "POST":
         limit = settings.RESIDENTS_PUBLIC_PER_ADDRESS_PER_HOUR
         if not allow("address", _client_address(request), limit=limit, seconds=3600):
+            form.full_clean()  # add_error needs a cleaned form (it answered 500 before)
             form.add_error(None, _("Too many wishes from this network: try again in an hour."))
             status = 429
         elif form.is_valid():

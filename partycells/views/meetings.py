@@ -239,7 +239,10 @@ def decision_update_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Decision updated."))
     flash_errors(request, form)
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path of this site only: redirect() takes anything else for a URL name (a 500).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
         return redirect(target)
     return redirect("party-decision-board")
 

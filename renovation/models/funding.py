@@ -34,7 +34,7 @@ class FundingSource(models.Model):
     # District money: local roles see a project's allocations, not the sources themselves.
     scope_lookups: dict = {}
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         verbose_name = _("funding source")
@@ -82,7 +82,7 @@ class FundingAllocation(models.Model):
         "community": "project__compound__community",
     }
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         verbose_name = _("funding allocation")
@@ -128,7 +128,7 @@ class Disbursement(models.Model):
         "community": "project__compound__community",
     }
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         verbose_name = _("disbursement")

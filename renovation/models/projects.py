@@ -201,7 +201,15 @@ class ProjectTransition(models.Model):
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
         ordering = ["project", "effective_on", "created_at", "pk"]
-        indexes = [models.Index(fields=["effective_on", "project"], name="transition_as_of")]
+        indexes = [
+            models.Index(fields=["effective_on", "project"], name="transition_as_of"),
+            # A project's status on a day (ProjectQuerySet.as_of): its latest transition by
+            # then, read from the top of this index instead of sorting its transitions.
+            models.Index(
+                fields=["project", "-effective_on", "-created_at", "-id"],
+                name="transition_latest",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.project}: {self.from_status} → {self.to_status}"
@@ -292,7 +300,7 @@ class ProjectItem(models.Model):
         "community": "project__compound__community",
     }
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("project item")
@@ -336,7 +344,7 @@ class ProgressUpdate(models.Model):
         "community": "project__compound__community",
     }
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         verbose_name = _("progress update")

@@ -1,18 +1,28 @@
 """Reads of the registry, already scoped to the person asking and already joined."""
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from ..access import scope_queryset
 from ..models import Building, Community, Compound, SubDistrict
 
 
 def compound_list(*, user) -> QuerySet[Compound]:
-    """Compounds the user may see, with their place names and building figures."""
+    """Compounds the user may see, with their place names and building figures.
+
+    The figures are subqueries, not a GROUP BY: PostgreSQL then works them out for the page
+    of compounds shown, after sorting, instead of for every building of the area first."""
+    buildings = Building.objects.filter(compound=OuterRef("pk")).order_by().values("compound")
     queryset = Compound.objects.select_related("community__sub_district__district").annotate(
-        building_count=Count("buildings"),
-        building_households=Sum("buildings__households"),
+        building_count=Coalesce(
+            Subquery(buildings.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+            Value(0),
+        ),
+        building_households=Subquery(
+            buildings.annotate(total=Sum("households")).values("total"),
+            output_field=IntegerField(),
+        ),
     )
-    # Meta.ordering is dropped from GROUP BY queries, so order explicitly.
     queryset = queryset.order_by(*Compound._meta.ordering)
     return scope_queryset(user, queryset)
 

@@ -73,12 +73,6 @@ def _ids(queryset: QuerySet) -> QuerySet:
     return queryset.order_by().values("pk")
 
 
-def allocated_then(projects: QuerySet, month: Month) -> Decimal:
-    return _sum(
-        FundingAllocation.objects.filter(project__in=_ids(projects), allocated_on__lte=month.last)
-    )
-
-
 def paid_then(projects: QuerySet, month: Month, since: datetime.date | None = None) -> Decimal:
     payments = Disbursement.objects.filter(project__in=_ids(projects), paid_on__lte=month.last)
     if since:
@@ -87,53 +81,76 @@ def paid_then(projects: QuerySet, month: Month, since: datetime.date | None = No
 
 
 def summary_figures(month: Month) -> dict:
-    """The Summary sheet and the dashboard: one dict of named figures."""
+    """The Summary sheet and the dashboard: one dict of named figures.
+
+    Each project's status at the month's end is worked out once, in one query with the
+    project's figures; the money in one query each, summed by project. The rest is counting
+    those rows, so the number of queries stays the same however many projects there are."""
     compounds = Compound.objects.aggregate(
         total=Count("pk"), old=Count("pk", filter=Q(is_old=True))
     )
-    programme = projects_then(month)
-    finished = programme.filter(status_then__in=FINISHED)
-    earlier = finished.filter(batch_year__lt=month.year)
-    batch = programme.filter(batch_year=month.year)
-    by_status = dict(
-        RenovationProject.objects.as_of(month.last)
-        .filter(pk__in=_ids(batch))
-        .values_list("status_then")
-        .annotate(n=Count("pk"))
+    programme = list(
+        projects_then(month)
+        .order_by()
+        .values_list(
+            "pk",
+            "batch_year",
+            "status_then",
+            "compound_id",
+            "compound__is_old",
+            "households_benefited",
+            "buildings_benefited",
+            "budget",
+            "planned_finish",
+        )
     )
-    batch_ids = RenovationProject.objects.filter(pk__in=_ids(batch))
-    size = batch_ids.aggregate(
-        households=Sum("households_benefited"), buildings=Sum("buildings_benefited")
-    )
-    first_batch = programme.order_by("batch_year").values_list("batch_year", flat=True).first()
+    allocated = _by_project(FundingAllocation.objects.filter(allocated_on__lte=month.last))
+    paid = _by_project(Disbursement.objects.filter(paid_on__lte=month.last))
+    finished = [p for p in programme if p[2] in FINISHED]
+    earlier = [p for p in finished if p[1] < month.year]
+    batch = [p for p in programme if p[1] == month.year]
+    by_status: dict[str, int] = {}
+    for project in batch:
+        by_status[project[2]] = by_status.get(project[2], 0) + 1
     return {
         "month": month,
         "compounds": compounds["total"],
         "old_compounds": compounds["old"],
         "old_share": _share(compounds["old"], compounds["total"]),
-        "earlier_from": first_batch or month.year,
+        "earlier_from": min((p[1] for p in programme), default=month.year),
         "earlier_to": month.year - 1,
         "renovated_earlier": _old_compounds(earlier),
-        "invested_earlier": allocated_then(earlier, month),
+        "invested_earlier": _total(allocated, earlier),
         "renovated_to_date": _old_compounds(finished),
         "batch_planned": sum(by_status.values()),
         "batch_preparation": sum(by_status.get(s, 0) for s in PREPARATION),
         "batch_under_construction": by_status.get(ProjectStatus.UNDER_CONSTRUCTION, 0),
         "batch_completed": by_status.get(ProjectStatus.COMPLETED, 0),
         "batch_accepted": by_status.get(ProjectStatus.ACCEPTED, 0),
-        "batch_households": size["households"] or 0,
-        "batch_buildings": size["buildings"] or 0,
-        "batch_budget": _sum(batch_ids, "budget"),
-        "batch_allocated": allocated_then(batch, month),
-        "batch_paid": paid_then(batch, month),
-        "delayed": programme.filter(planned_finish__lt=month.last)
-        .exclude(status_then__in=FINISHED)
-        .count(),
+        "batch_households": sum(p[5] for p in batch),
+        "batch_buildings": sum(p[6] for p in batch),
+        "batch_budget": sum((p[7] for p in batch), ZERO),
+        "batch_allocated": _total(allocated, batch),
+        "batch_paid": _total(paid, batch),
+        "delayed": sum(
+            1 for p in programme if p[8] is not None and p[8] < month.last and p[2] not in FINISHED
+        ),
     }
 
 
-def _old_compounds(projects: QuerySet) -> int:
-    return Compound.objects.filter(is_old=True, projects__in=_ids(projects)).distinct().count()
+def _by_project(money: QuerySet) -> dict[int, Decimal]:
+    """Amounts summed per project, in one query."""
+    rows = money.order_by().values_list("project").annotate(total=Sum("amount"))
+    return dict(rows.values_list("project", "total"))
+
+
+def _total(amounts: dict[int, Decimal], projects: list[tuple]) -> Decimal:
+    return sum((amounts.get(p[0], ZERO) for p in projects), ZERO)
+
+
+def _old_compounds(projects: list[tuple]) -> int:
+    """Old compounds among the projects' compounds, each counted once."""
+    return len({p[3] for p in projects if p[4]})
 
 
 def _share(part, whole) -> Decimal:
@@ -172,7 +189,6 @@ def project_rows(month: Month) -> QuerySet[RenovationProject]:
     )
     return (
         programme.select_related("compound__community__sub_district")
-        .prefetch_related("items__category")
         .annotate(
             allocated_then=sum_subquery(
                 FundingAllocation.objects.filter(allocated_on__lte=month.last), "project"
@@ -182,6 +198,20 @@ def project_rows(month: Month) -> QuerySet[RenovationProject]:
         )
         .order_by("-batch_year", "compound__community__sub_district__code", "compound__code")
     )
+
+
+def project_item_names(month: Month) -> dict[int, str]:
+    """The item categories of each project of the Projects sheet, in catalogue order, in
+    one query: a prefetch would cost a query per chunk of the streamed rows."""
+    items = (
+        ProjectItem.objects.filter(project__in=_ids(project_rows(month)))
+        .order_by("project", "category__sort_order", "pk")
+        .values_list("project", "category__name")
+    )
+    names: dict[int, list[str]] = {}
+    for project, name in items:
+        names.setdefault(project, []).append(name)
+    return {project: "、".join(listed) for project, listed in names.items()}
 
 
 def funding_by_kind(month: Month) -> list[dict]:

@@ -181,9 +181,7 @@ def test_request_of_another_community_is_404_by_id(client, users, make_request, 
         assert client.get(reverse(name, args=[other.pk])).status_code == 404
 
 
-@pytest.mark.parametrize(
-    "name", ["request-transition", "request-assign", "request-answer", "objection-settle"]
-)
+@pytest.mark.parametrize("name", ["request-transition", "request-assign", "request-answer"])
 def test_grid_worker_cannot_change_a_request(client, grid, make_request, registry, name):
     own = make_request()
     other = make_request(registry["compounds"]["JN"])

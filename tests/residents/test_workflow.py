@@ -261,32 +261,23 @@ def test_creation_is_logged_with_who(make_request, grid):
 # --- objections -------------------------------------------------------------------------
 
 
-def test_objection_is_settled_with_its_outcome(make_request, gy, staff):
+def test_objection_is_settled_only_at_a_consultation_council(make_request, gy, staff):
+    """The outcome is recorded by partycells.services.objection_settle, which passes the
+    council (tests/partycells/test_meetings.py settles one end to end)."""
     ProjectFactory(compound=gy)
-    objection = make_request(kind=RequestKind.OBJECTION)
-    with pytest.raises(ValidationError, match="accepted for a consultation"):
-        objection_settle(request=objection, outcome="议定调整施工时间", user=staff)
-    bring_to(objection, S.ACCEPTED, staff, None)
+    objection = bring_to(make_request(kind=RequestKind.OBJECTION), S.ACCEPTED, staff, None)
     with pytest.raises(ValidationError, match="settling it"):
         request_transition(request=objection, to_status=S.RESOLVED, user=staff)
-    with pytest.raises(ValidationError, match="what the meeting agreed"):
-        objection_settle(request=objection, outcome="", user=staff)
-    objection_settle(
-        request=objection, outcome="议定午间停止施工", user=staff, on=datetime.date(2022, 5, 1)
-    )
+    with pytest.raises(ValidationError, match="consultation council"):
+        objection_settle(request=objection, outcome="议定午间停止施工", user=staff, meeting=None)
     objection.refresh_from_db()
-    assert objection.status == S.RESOLVED
-    assert (objection.settlement, objection.settled_on, objection.settled_by) == (
-        "议定午间停止施工",
-        datetime.date(2022, 5, 1),
-        staff,
-    )
+    assert objection.status == S.ACCEPTED and objection.settlement == ""
 
 
 def test_only_objections_are_settled(make_request, staff):
     wish = bring_to(make_request(), S.ACCEPTED, staff, None)
     with pytest.raises(ValidationError, match="Only objections"):
-        objection_settle(request=wish, outcome="x", user=staff)
+        objection_settle(request=wish, outcome="x", user=staff, meeting=None)
 
 
 # --- due dates and overdue --------------------------------------------------------------
