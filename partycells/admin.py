@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from renovation.access import has_permission, scope_queryset
-from renovation.admin import ScopedModelAdmin, ScopedTabularInline
+from renovation.admin import ScopedHistoryMixin, ScopedModelAdmin, ScopedTabularInline
 
 from .forms import BranchMemberAdminForm, BuildingGroupAdminForm, TemporaryBranchAdminForm
 from .models import (
@@ -91,7 +91,7 @@ class GroupInline(ReadOnlyInline):
 
 
 @admin.register(TemporaryBranch)
-class TemporaryBranchAdmin(PartyModelAdmin):
+class TemporaryBranchAdmin(ScopedHistoryMixin, PartyModelAdmin):
     form = TemporaryBranchAdminForm
     list_display = [
         "name",
@@ -133,7 +133,7 @@ class TemporaryBranchAdmin(PartyModelAdmin):
 
 
 @admin.register(BranchMember)
-class BranchMemberAdmin(PartyModelAdmin):
+class BranchMemberAdmin(ScopedHistoryMixin, PartyModelAdmin):
     form = BranchMemberAdminForm
     list_display = [
         "name",
@@ -297,7 +297,7 @@ class MeetingAdmin(PartyModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
+class DecisionAdmin(ScopedHistoryMixin, ReadOnlyAdmin):
     list_display = ["text", "meeting", "responsible", "due_on", "status", "overdue"]
     list_select_related = ["meeting", "responsible_department"]
     list_filter = ["status", "responsible_department", "meeting__kind"]

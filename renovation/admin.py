@@ -1,6 +1,7 @@
 import datetime
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -54,6 +55,31 @@ from .services import (
 )
 
 
+class _PostedIdsOnly:
+    """Django's autocomplete widget looks up whatever was posted to show it again, and a
+    value that is no id (text, a number past the column) answered 500; only ids are kept."""
+
+    def optgroups(self, name, value, attr=None):
+        pk = self.field.remote_field.model._meta.pk
+        kept = []
+        for item in value:
+            try:
+                number = pk.to_python(item)
+            except ValidationError:
+                continue
+            if not isinstance(number, int) or -(2**63) <= number < 2**63:
+                kept.append(item)
+        return super().optgroups(name, kept, attr)
+
+
+class SafeAutocompleteSelect(_PostedIdsOnly, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(_PostedIdsOnly, AutocompleteSelectMultiple):
+    pass
+
+
 class ScopedModelAdmin(admin.ModelAdmin):
     """Admin whose rows, choices and permissions all come from renovation.access.
 
@@ -72,7 +98,18 @@ class ScopedModelAdmin(admin.ModelAdmin):
         related = db_field.related_model
         if hasattr(related, "scope_lookups"):
             kwargs["queryset"] = scope_queryset(request.user, related._default_manager.all())
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            using = kwargs.get("using")
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=using)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            using = kwargs.get("using")
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=using
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_module_permission(self, request):
         return request.user.is_superuser or (
@@ -94,8 +131,8 @@ class ScopedModelAdmin(admin.ModelAdmin):
         return has_permission(request.user, self.model, DELETE)
 
 
-class ScopedHistoryAdmin(SimpleHistoryAdmin, ScopedModelAdmin):
-    """A scoped admin with the record's change history (who changed which field, when).
+class ScopedHistoryMixin(SimpleHistoryAdmin):
+    """The record's change history (who changed which field, when) on a scoped admin.
 
     The history of a record outside the user's area answers 404, like the record."""
 
@@ -103,20 +140,12 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin, ScopedModelAdmin):
         self.get_object(request, object_id)  # 404 outside the user's area
         return super().history_view(request, object_id, extra_context)
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # simple_history reads the old version without the user's scope, and saves a
-        # POSTed version for anyone who may view the record, around the services' rules:
-        # here a version is shown, in the user's area only, and never written back.
-        self.get_object(request, object_id)  # 404 outside the user's area
-        if request.method != "GET":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def revert_disabled(self, request, obj=None):
-        return True
-
     def has_view_history_permission(self, request, obj=None):
         return self.has_view_permission(request, obj)
+
+
+class ScopedHistoryAdmin(ScopedHistoryMixin, ScopedModelAdmin):
+    pass
 
 
 class ScopedTabularInline(admin.TabularInline):

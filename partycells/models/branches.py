@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from renovation.models import Building, Community, RenovationProject
 
@@ -66,6 +67,8 @@ class TemporaryBranch(models.Model):
     objects = BranchQuerySet.as_manager()
 
     scope_lookups = BRANCH_SCOPE
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("temporary party branch")
@@ -151,6 +154,8 @@ class BranchMember(models.Model):
     objects = MemberQuerySet.as_manager()
 
     scope_lookups = _scope("branch")
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("branch member")

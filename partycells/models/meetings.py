@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from renovation.models import Community
 
@@ -232,6 +233,8 @@ class Decision(models.Model):
     objects = DecisionQuerySet.as_manager()
 
     scope_lookups = _scope("meeting", Meeting.scope_lookups)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("decision")

@@ -193,3 +193,19 @@ def test_admin_lists_run_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(changelist(model))
     assert len(response.context["cl"].result_list) >= 6
+
+
+def test_branch_and_decision_changes_keep_their_history(client, users, branches):
+    from django.urls import reverse
+
+    branch = branches["GY"]
+    branch.name = branch.name + "（调整）"
+    branch.save()
+    assert branch.history.count() >= 1
+    client.force_login(users["organisation"])
+    url = reverse("admin:partycells_temporarybranch_history", args=[branch.pk])
+    assert client.get(url).status_code == 200
+    client.force_login(users["community_staff"])
+    other = branches["JN"]
+    url = reverse("admin:partycells_temporarybranch_history", args=[other.pk])
+    assert client.get(url).status_code == 404
