@@ -118,7 +118,7 @@ def write_result(bench: str, figures: dict, checks: list[dict]) -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         "benchmark": bench,
-        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "machine": {
             "cpus": os.cpu_count(),
             # Other work on the machine during the run (1, 5, 15 minutes): figures taken

@@ -6,9 +6,9 @@ whole city of Liuzhou run from one system. At full scale (`fraction=1`):
 - 5 districts, 50 sub-districts, 500 communities, 2,500 compounds, 25,000 buildings;
 - 2,000 projects in the batches 2020–2024, each through the lifecycle with its dated
   transitions and 24 monthly progress updates, its items and the buildings it covers;
-- 125 funding sources (district × year × kind), 10,000 allocations and about 25,000 payments,
+- 125 funding sources (district × year × kind), 10,000 allocations and about 27,500 payments,
   allocations adding up to their source exactly and payments never above their allocation;
-- 1,000,000 resident requests over 2021–2026 with their status logs (about 2.9 million);
+- 1,000,000 resident requests over 2021–2026 with their status logs (about 3.7 million);
 - 200 frontline branches with 5,000 members and 10,000 activities;
 - a grid worker and a staff member per community, a staff member per sub-district and
   district-wide users (`city-office`, `city-leader`), all with the demo password.
@@ -242,9 +242,9 @@ def city_load(*, fraction: float = 1.0, log: Callable[[str], None] = lambda _m: 
     places = step("registry", _load_registry, scale)
     users = step("users", _load_users, places)
     projects = step("projects", _load_projects, scale, places)
-    step("money", _load_money, scale, projects)
+    step("money", _load_money, projects)
     step("requests", _load_requests, scale, places, projects, users)
-    step("party branches", _load_party, scale, places, projects, users)
+    step("party branches", _load_party, scale, projects, users)
     step("analyse", _analyse)
     return {**city_counts(), "seconds": timings}
 
@@ -547,7 +547,7 @@ def _load_projects(scale: CityScale, places: Places) -> list[Plan]:
     return plans
 
 
-def _load_money(scale: CityScale, plans: list[Plan]) -> None:
+def _load_money(plans: list[Plan]) -> None:
     """Five allocations per project on its plan approval, sources sized to what they fund;
     payments of 30% on site, 40% half-way and the rest on acceptance."""
     district_of = dict(
@@ -852,7 +852,7 @@ def _person(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
 
 
-def _load_party(scale: CityScale, places: Places, plans: list[Plan], users: Users) -> None:
+def _load_party(scale: CityScale, plans: list[Plan], users: Users) -> None:
     """A branch for the projects of each of the first communities that have any, founded
     when the first plan was approved and dissolved when the last project was accepted."""
     rng = random.Random("city-party")
