@@ -140,6 +140,19 @@ class ScopedHistoryMixin(SimpleHistoryAdmin):
         self.get_object(request, object_id)  # 404 outside the user's area
         return super().history_view(request, object_id, extra_context)
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple_history reads the old version without the user's scope, and saves a
+        # POSTed version for anyone who may view the record, around the services' rules
+        # (a read-only leader renamed a project that way): here a version is shown, in
+        # the user's area only, and never written back.
+        self.get_object(request, object_id)  # 404 outside the user's area
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
     def has_view_history_permission(self, request, obj=None):
         return self.has_view_permission(request, obj)
 

@@ -33,10 +33,11 @@ def clean_amount(value, field: str = "amount") -> Decimal:
         raise ValidationError({field: _("Enter an amount in yuan, such as 125000.00.")}) from None
     if not amount.is_finite() or amount <= 0:
         raise ValidationError({field: _("The amount must be greater than zero.")})
-    if amount != amount.quantize(CENT):
-        raise ValidationError({field: _("Amounts have at most two decimal places (fen).")})
+    # Before the rounding check: quantizing 1e309 to fen raised InvalidOperation (a 500).
     if amount > MAX_AMOUNT:
         raise ValidationError({field: _("The amount is too large.")})
+    if amount != amount.quantize(CENT):
+        raise ValidationError({field: _("Amounts have at most two decimal places (fen).")})
     return amount
 
 
