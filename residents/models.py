@@ -22,18 +22,16 @@ from renovation.models import (
     ProjectItem,
     RenovationProject,
 )
+from renovation.models.registry import scope_via_compound
 
 from .phones import validate_phone
 
 # Lookups used by renovation.access for everything hanging from a compound.
-COMPOUND_SCOPE = {
-    "sub_district": "compound__community__sub_district",
-    "community": "compound__community",
-}
+COMPOUND_SCOPE = scope_via_compound("compound")
 
 
 def _scope(prefix: str) -> dict[str, str]:
-    return {level: f"{prefix}__{lookup}" for level, lookup in COMPOUND_SCOPE.items()}
+    return scope_via_compound(f"{prefix}__compound")
 
 
 class RequestKind(models.TextChoices):

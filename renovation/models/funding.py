@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .projects import RenovationProject
+from .registry import scope_via_compound
 
 
 class FundingSource(models.Model):
@@ -77,10 +78,7 @@ class FundingAllocation(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    scope_lookups = {
-        "sub_district": "project__compound__community__sub_district",
-        "community": "project__compound__community",
-    }
+    scope_lookups = scope_via_compound("project__compound")
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 
@@ -123,10 +121,7 @@ class Disbursement(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    scope_lookups = {
-        "sub_district": "project__compound__community__sub_district",
-        "community": "project__compound__community",
-    }
+    scope_lookups = scope_via_compound("project__compound")
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 

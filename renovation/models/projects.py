@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .registry import Building, Compound
+from .registry import Building, Compound, scope_via_compound
 
 
 class ProjectStatus(models.TextChoices):
@@ -105,10 +105,7 @@ class RenovationProject(models.Model):
 
     objects = ProjectQuerySet.as_manager()
 
-    scope_lookups = {
-        "sub_district": "compound__community__sub_district",
-        "community": "compound__community",
-    }
+    scope_lookups = scope_via_compound("compound")
 
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
@@ -192,10 +189,7 @@ class ProjectTransition(models.Model):
     )
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
-    scope_lookups = {
-        "sub_district": "project__compound__community__sub_district",
-        "community": "project__compound__community",
-    }
+    scope_lookups = scope_via_compound("project__compound")
 
     class Meta:
         verbose_name = _("status change")
@@ -295,10 +289,7 @@ class ProjectItem(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PLANNED
     )
 
-    scope_lookups = {
-        "sub_district": "project__compound__community__sub_district",
-        "community": "project__compound__community",
-    }
+    scope_lookups = scope_via_compound("project__compound")
 
     history = HistoricalRecords()
 
@@ -339,10 +330,7 @@ class ProgressUpdate(models.Model):
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
-    scope_lookups = {
-        "sub_district": "project__compound__community__sub_district",
-        "community": "project__compound__community",
-    }
+    scope_lookups = scope_via_compound("project__compound")
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 

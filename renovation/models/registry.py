@@ -7,6 +7,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+
+def scope_via_compound(path: str) -> dict[str, str]:
+    """`scope_lookups` of a model that reaches its compound by the lookup `path`."""
+    return {"sub_district": f"{path}__community__sub_district", "community": f"{path}__community"}
+
+
 # National rule for an "old compound": built before the end of 2000.
 OLD_COMPOUND_LAST_YEAR = 2000
 
@@ -167,10 +173,7 @@ class Building(models.Model):
     )
     households = models.PositiveIntegerField(_("households"))
 
-    scope_lookups = {
-        "sub_district": "compound__community__sub_district",
-        "community": "compound__community",
-    }
+    scope_lookups = scope_via_compound("compound")
 
     class Meta:
         verbose_name = _("building")
