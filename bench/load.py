@@ -240,6 +240,7 @@ def main() -> None:
         part: round(1000 * (cpu["stop"][part] - cpu["start"][part]) / max(requests, 1), 1)
         for part in cpu["start"]
     }
+    locust_ms = cpu_ms.pop("locust", 0.0)
     cpu_ms["total"] = round(sum(cpu_ms.values()), 1)
     figures = {
         "users": options.users,
@@ -253,6 +254,7 @@ def main() -> None:
         "p95_ms": p95,
         "p99_ms": float(total["99%"]),
         "server_cpu_ms_per_request": cpu_ms,
+        "load_generator_cpu_ms_per_request": locust_ms,
         "rate_two_free_cores_could_carry": round(2000 / cpu_ms["total"], 1)
         if cpu_ms["total"]
         else None,
@@ -272,7 +274,7 @@ def main() -> None:
     print(
         f"server CPU per request: {cpu_ms['total']} ms (gunicorn {cpu_ms['gunicorn']}, "
         f"PostgreSQL {cpu_ms['postgresql']}); two free cores would carry about "
-        f"{figures['rate_two_free_cores_could_carry']} requests/s"
+        f"{figures['rate_two_free_cores_could_carry']} requests/s; locust itself {locust_ms} ms"
     )
     print(f"{'endpoint':<44}{'n':>7}{'fail':>6}{'p50':>8}{'p95':>8}")
     for name, row in figures["endpoints"].items():

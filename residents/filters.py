@@ -1,11 +1,13 @@
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from renovation.access import scope_queryset
 from renovation.models import Compound
 
-from .models import Channel, RequestKind, RequestStatus, ResidentRequest
+from .forms import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple, RowChoiceField
+from .models import Channel, RequestKind, RequestStatus, ResidentRequest, overdue_q
 
 
 def _compounds(request):
@@ -17,14 +19,29 @@ def _compounds(request):
     return scope_queryset(request.user, compounds)
 
 
+class CompoundFilter(django_filters.ModelChoiceFilter):
+    """Its options are built from the compounds' names alone (see RowChoiceField): a
+    district-wide list holds every compound of the city."""
+
+    field_class = RowChoiceField
+
+
 class RequestFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("text contains"))
-    status = django_filters.MultipleChoiceFilter(choices=RequestStatus.choices, label=_("status"))
-    kind = django_filters.ChoiceFilter(choices=RequestKind.choices, label=_("kind"))
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("channel"))
-    compound = django_filters.ModelChoiceFilter(queryset=_compounds, label=_("compound"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
-    is_verified = django_filters.BooleanFilter(label=_("verified"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=RequestStatus.choices, label=_("status"), widget=QuickSelectMultiple
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=RequestKind.choices, label=_("kind"), widget=QuickSelect
+    )
+    channel = django_filters.ChoiceFilter(
+        choices=Channel.choices, label=_("channel"), widget=QuickSelect
+    )
+    compound = CompoundFilter(queryset=_compounds, label=_("compound"))
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label=_("overdue"), widget=QuickNullBooleanSelect
+    )
+    is_verified = django_filters.BooleanFilter(label=_("verified"), widget=QuickNullBooleanSelect)
 
     class Meta:
         model = ResidentRequest
@@ -34,5 +51,7 @@ class RequestFilter(django_filters.FilterSet):
         return queryset.filter(Q(description__icontains=value) | Q(room__icontains=value))
 
     def filter_overdue(self, queryset, name, value):
-        overdue = queryset.overdue()
-        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+        # Every column of the rule is NOT NULL, so excluding it is its exact opposite (and
+        # PostgreSQL need not compare each request with the list of overdue ones).
+        overdue = overdue_q(timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

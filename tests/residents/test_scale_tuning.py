@@ -1,13 +1,22 @@
-"""What the city-scale tuning changed (docs/performance.md): lists that page before they
-join for broad areas, a community choice that narrows by sub-district in a large area, and
+"""What the city-scale tuning changed (docs/performance.md): request lists that page before
+they join, a community choice that narrows by sub-district in a large area, and
 the admin request list without date_hierarchy. Same rows, same rules, fixed queries."""
 
 import pytest
+from django import forms
+from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from renovation import filters
-from residents.models import ResidentRequest
-from residents.selectors import joins_pay_off, request_list, request_rows
+from renovation.access import scope_queryset
+from renovation.models import Compound
+from renovation.selectors import building_list
+from residents.forms import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple, RequestForm
+from residents.models import RequestKind, RequestStatus, ResidentRequest
+from residents.selectors import joins_pay_off, request_list, request_rows, request_summary
+from residents.templatetags.residents import display
 from tests.factories import CompoundFactory
 
 
@@ -31,13 +40,21 @@ def test_only_a_community_joins_its_request_rows(users, role, joined):
     assert joins_pay_off(users[role]) is joined
 
 
-def test_broad_lists_show_the_same_rows_in_the_same_order(users, logged):
-    office = users["programme_office"]
-    joined = list(request_list(user=office).values_list("pk", flat=True))
-    paged = request_rows(request_list(user=office), user=office)
-    assert [r.pk for r in paged] == joined
-    first = paged[0]
-    assert first.compound.community.sub_district.name  # fetched by prefetch, no query per row
+@pytest.mark.parametrize("role", ["programme_office", "community_staff", "grid_worker"])
+def test_request_rows_page_the_same_rows_in_the_same_order(
+    users, logged, role, django_assert_num_queries
+):
+    user = users[role]
+    ordered = list(request_list(user=user).values_list("pk", flat=True))
+    rows = request_rows(request_list(user=user))
+    assert [r.pk for r in rows[0:100]] == ordered
+    expected = [
+        (r.pk, r.compound.name, r.building, r.category)
+        for r in ResidentRequest.objects.filter(pk__in=ordered[1:3]).order_by("-logged_at", "-pk")
+    ]
+    with django_assert_num_queries(1):  # sorted and cut, then joined, in one query
+        page = rows[1:3]
+        assert [(r.pk, r.compound.name, r.building, r.category) for r in page] == expected
 
 
 def test_office_request_list_runs_a_fixed_number_of_queries(
@@ -85,3 +102,114 @@ def test_admin_request_list_filters_by_date_without_a_date_hierarchy(client, use
     assert response.status_code == 200
     assert response.context["cl"].result_count == len(logged)
     assert response.context["cl"].date_hierarchy is None
+
+
+# --- the grid worker's pages: options, labels, cards and the summary -----------------------
+
+
+CHOICES = [("", "---"), ("2", "two & <b>"), ("g<", [("x<", "ex"), (3, mark_safe("<i>3</i>"))])]
+
+
+@pytest.mark.parametrize(
+    ("quick", "django_widget", "values"),
+    [
+        (QuickSelect, forms.Select, [None, "", "2", "x<", 3]),
+        (QuickSelectMultiple, forms.SelectMultiple, [None, ["2", "x<"], ["3"]]),
+        (QuickNullBooleanSelect, forms.NullBooleanSelect, [None, True, False, "true"]),
+    ],
+)
+def test_quick_selects_write_the_html_of_the_sites_select_template(quick, django_widget, values):
+    attrs = {"id": "id_x", "required": True, "data-a": '<">', "disabled": False}
+    for value in values:
+        ours, theirs = quick(attrs={"class": "c"}), django_widget(attrs={"class": "c"})
+        if quick is not QuickNullBooleanSelect:
+            ours.choices = theirs.choices = CHOICES
+        for extra in (None, attrs):
+            assert ours.render("nm<", value, extra) == theirs.render("nm<", value, extra)
+
+
+def test_request_form_pickers_label_and_select_from_rows(registry, users, gy):
+    grid = users["grid_worker"]
+    building = gy.buildings.order_by("number").first()
+    compounds = scope_queryset(grid, Compound.objects.order_by("code"))
+    buildings = building_list(user=grid).order_by("compound__code", "number")
+    data = {"compound": gy.pk, "building": building.pk, "category": ""}
+    form = RequestForm(data, compounds=compounds, buildings=buildings)
+    html = str(form["building"])
+    assert (
+        f'<option value="{building.pk}" selected data-compound="{gy.pk}">'
+        f"{gy.name} · {building.number}</option>"
+    ) in html
+    assert html.count("<option") == 1 + buildings.count()
+    assert f'<option value="{gy.pk}" selected>{gy.name}</option>' in str(form["compound"])
+    assert not form.is_valid()  # no kind nor description; the pickers still clean to rows
+    assert form.cleaned_data["building"] == building
+    assert form.cleaned_data["compound"] == gy
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_display_filter_gives_what_get_display_gives(make_request, language):
+    request = make_request()
+    template = Template('{% load residents %}{{ r|display:"kind" }}|{{ r|display:"status" }}')
+    with translation.override(language):
+        shown = template.render(Context({"r": request}))
+        assert shown == f"{request.get_kind_display()}|{request.get_status_display()}"
+        request.status = "not-a-status"
+        assert display(request, "status") == "not-a-status"
+
+
+def test_request_summary_counts_in_one_query(
+    registry, users, make_request, django_assert_num_queries
+):
+    staff = users["community_staff"]
+    late = make_request()
+    ResidentRequest.objects.filter(pk=late.pk).update(due_on="2021-01-01")
+    make_request()
+    done = make_request(kind=RequestKind.ERRAND)
+    ResidentRequest.objects.filter(pk=done.pk).update(due_on="2021-01-01", status="resolved")
+    requests = request_list(user=staff)
+    with django_assert_num_queries(1):
+        summary = request_summary(requests)
+    assert summary["total"] == requests.count() == 3
+    assert summary["overdue"] == requests.overdue().count() == 1
+    assert dict(summary["by_status"]) == {
+        status: requests.filter(status=status).count() for status in RequestStatus
+    }
+
+
+def test_request_card_shows_the_request_escaped(client, users, make_request):
+    request = make_request(description="<script>alert(1)</script>" + "长" * 100)
+    ResidentRequest.objects.filter(pk=request.pk).update(due_on="2021-01-01", is_verified=False)
+    with translation.override("zh-hans"):  # what the card's template wrote
+        cut = Template("{{ d|truncatechars:80 }}").render(Context({"d": request.description}))
+    for role, tick in [("community_staff", True), ("grid_worker", False)]:
+        client.force_login(users[role])
+        page = client.get(reverse("request-list")).content.decode()
+        assert '<li class="card request overdue">' in page
+        assert f"<p>{cut}</p>" in page and cut.startswith("&lt;script&gt;alert(1)")
+        assert "<script>alert" not in page
+        assert "已逾期" in page and "线上提交，未核实" in page
+        assert f'href="{reverse("request-detail", args=[request.pk])}"' in page
+        assert "王阿姨 13812345678 · 时限 2021-01-01</p>" in page
+        assert (f'name="requests" value="{request.pk}"' in page) is tick
+
+
+def test_request_list_filter_form_shows_a_new_compound_at_once(client, users, registry):
+    client.force_login(users["grid_worker"])
+    assert "新建小区" not in client.get(reverse("request-list")).content.decode()
+    CompoundFactory(community=registry["a1"], name="新建小区")
+    page = client.get(reverse("request-list"), {"kind": "wish"}).content.decode()
+    assert "新建小区" in page
+    assert '<option value="wish" selected>' in page  # the form shows what was asked
+
+
+def test_grid_workers_pages_run_the_same_few_queries(
+    client, users, registry, make_request, django_assert_num_queries
+):
+    client.force_login(users["grid_worker"])
+    for _ in range(3):
+        make_request()
+    for name, queries in [("request-list", 6), ("request-create", 6)]:
+        client.get(reverse(name))  # warm the session
+        with django_assert_num_queries(queries):
+            client.get(reverse(name))
