@@ -245,15 +245,22 @@ ADMIN_SITE_HEADER = _("Xinsheng: old-neighbourhood renovation")
 # ("2/3" or a decimal such as "0.7"); kept as an exact fraction.
 WILLINGNESS_THRESHOLD = Fraction(env_str("WILLINGNESS_THRESHOLD") or "2/3")
 
-# The cache holds the public page's rate-limit counters: per process (locmem) by default,
-# shared between gunicorn workers when CACHE_URL points at Redis (redis://...).
+# The cache holds the public page's rate-limit counters, the dashboard's and the project
+# list's figures under the version of the tables they come from (renovation/cache.py), and
+# pieces of pages keyed by what they show: per process (locmem) by default, shared between
+# gunicorn workers when CACHE_URL points at Redis (redis://...). CACHE_KEY_PREFIX: set it
+# to the release on each deployment, so pieces rendered by the previous release's templates
+# are not shown (they would otherwise last until they expire, ten minutes at most).
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-        if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    "default": {
+        **(
+            {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+            if CACHE_URL
+            else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        ),
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX"),
+    }
 }
 
 # Residents' requests: days until an errand, an objection, a complaint or a wish (when the

@@ -1,3 +1,6 @@
+import functools
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -6,6 +9,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -37,6 +42,7 @@ from .models import (
 )
 from .registry_import import template_workbook_bytes
 from .selectors import report as report_figures
+from .selectors.projects import project_list_rows
 from .selectors.report import Month
 from .services import (
     allocation_create,
@@ -58,11 +64,15 @@ def _require(user, model, action: str) -> None:
         raise PermissionDenied
 
 
-def _page(request: HttpRequest, queryset, per_page: int = 50) -> tuple:
-    """The requested page and the query string without its page number."""
+def _page(request: HttpRequest, queryset, per_page: int = 50, count: int | None = None) -> tuple:
+    """The requested page and the query string without its page number; `count`, when the
+    caller knows it already, spares the paginator its COUNT query."""
     query = request.GET.copy()
     query.pop("page", None)
-    return Paginator(queryset, per_page).get_page(request.GET.get("page")), query.urlencode()
+    paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(request.GET.get("page")), query.urlencode()
 
 
 @login_required
@@ -115,17 +125,67 @@ def project_list(request: HttpRequest) -> HttpResponse:
     projects = ProjectFilter(
         request.GET, queryset=selectors.project_list(user=request.user), request=request
     )
-    totals = selectors.project_totals(projects.qs)
-    page, query = _page(request, projects.qs)
+    # The ids of the matching projects answer both the totals and the number of pages.
+    ids = list(projects.qs.order_by().values_list("pk", flat=True))
+    totals = selectors.project_totals(ids)
+    page, query = _page(request, project_list_rows(projects.qs), count=len(ids))
+    shown = list(page)
     context = {
         "filter": projects,
+        "filter_key": _filter_form_key(projects),
         "page": page,
+        # The rows' HTML is kept in the cache under what they show; the template calls
+        # `rows` (works out their cells) only when it is not there.
+        "rows_key": _fragment_key(shown),
+        "rows": functools.partial(_project_rows, shown),
         "query": query,
         "totals": totals,
         "can_add": has_permission(request.user, RenovationProject, ADD),
         "can_import_progress": has_permission(request.user, ProgressUpdate, ADD),
     }
     return render(request, "renovation/project_list.html", context)
+
+
+def _fragment_key(*depends_on) -> str:
+    """The cache key of a piece of a page (the template's {% cache %}) that shows nothing
+    but `depends_on`, in the language of the request."""
+    return hashlib.sha256(repr((get_language(), depends_on)).encode()).hexdigest()
+
+
+def _filter_form_key(projects: ProjectFilter) -> str:
+    """Everything the filter form's HTML depends on, for the template to keep it in the
+    cache: rendering its widgets took a quarter of the page. The sub-districts it offers are
+    read here (one small query), so a new or renamed one shows at once."""
+    form = projects.form
+    offered = list(form.fields["sub_district"].queryset.values_list("pk", "name"))
+    return _fragment_key([(name, form.data.getlist(name)) for name in form.fields], offered)
+
+
+def _project_rows(rows) -> list[dict]:
+    """The cells of each row, as plain values: through template filters and model lookups,
+    fifty rows of eleven cells took a fifth of the page."""
+    kinds = {value: str(label) for value, label in RenovationProject.Kind.choices}
+    statuses = {value: str(label) for value, label in ProjectStatus.choices}
+    return [
+        {
+            "url": reverse("project-detail", args=[row.pk]),
+            "name": row.name,
+            "is_key": row.is_key,
+            "place": f"{row.sub_district_name} {row.community_name}",
+            "batch_year": row.batch_year,
+            "kind": kinds[row.kind],
+            "status": statuses[row.status],
+            "progress": row.progress,
+            "households": row.households_benefited,
+            # As floatformat:"2g" writes them, without its rounding: money has two decimals.
+            "budget": number_format(row.budget, 2, force_grouping=True),
+            "allocated": number_format(row.allocated, 2, force_grouping=True),
+            "paid": number_format(row.paid, 2, force_grouping=True),
+            "planned_finish": row.planned_finish.isoformat() if row.planned_finish else "—",
+            "delayed": row.delayed,
+        }
+        for row in rows
+    ]
 
 
 def _project_or_404(user, pk: int) -> RenovationProject:
@@ -311,12 +371,14 @@ def _month_or_last(request: HttpRequest) -> tuple[Month, str]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require(request.user, MonthlyReport, VIEW)
     month, error = _month_or_last(request)
-    figures = report_figures.summary_with_change(month)
+    figures = report_figures.dashboard_figures(month)
     now = figures["now"]
     context = {
         "month": month,
         "error": error,
         "figures": figures,
+        # The figures' HTML is kept in the cache too, under the figures themselves.
+        "figures_key": _fragment_key(figures),
         "status_bars": _bars(
             [
                 (_("in preparation"), now["batch_preparation"]),

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from ..cache import FIGURE_TABLES, cached
 from ..models import (
     Compound,
     Disbursement,
@@ -178,6 +179,12 @@ def summary_with_change(month: Month) -> dict:
     now, before = summary_figures(month), summary_figures(month.previous())
     change = {key: now[key] - before[key] for key in SUMMARY_CHANGE_KEYS}
     return {"now": now, "before": before, "change": change}
+
+
+def dashboard_figures(month: Month) -> dict:
+    """summary_with_change for the dashboard, kept in the cache until the records change;
+    the workbook calls summary_with_change itself, so a report is always worked out anew."""
+    return cached(f"summary:{month}", FIGURE_TABLES, lambda: summary_with_change(month))
 
 
 def project_rows(month: Month) -> QuerySet[RenovationProject]:

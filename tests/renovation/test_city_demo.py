@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from partycells.models import Activity, BranchMember, MemberRole, TemporaryBranch
 from renovation.demo.city import (
@@ -33,10 +34,11 @@ from renovation.models import (
     ProjectStatus,
     ProjectTransition,
     RenovationProject,
+    Role,
 )
 from renovation.models.projects import LIFECYCLE
 from renovation.report_workbook import build_workbook
-from renovation.selectors.report import Month
+from renovation.selectors.report import Month, summary_with_change
 from residents.models import TRANSITIONS, RequestLog, RequestStatus, ResidentRequest
 
 FRACTION = 0.002
@@ -217,3 +219,18 @@ def test_load_demo_refuses_a_fraction_out_of_range(db, settings):
     settings.DEBUG = True
     with pytest.raises(CommandError, match="fraction"):
         call_command("load_demo", "--scale", "city", "--fraction", "2")
+
+
+def test_dashboard_shows_the_city_removed_and_loaded_again(city, db, client, make_user):
+    """The city is loaded with bulk_create and COPY, and removed with raw DELETEs."""
+    client.force_login(make_user(Role.PROGRAMME_OFFICE, username="cache-office"))
+    month = Month.of(CITY_TODAY).previous()
+
+    def shown() -> dict:
+        return client.get(reverse("dashboard"), {"month": str(month)}).context["figures"]
+
+    loaded = shown()
+    city_reset()
+    assert shown() == summary_with_change(month) != loaded
+    city_load(fraction=FRACTION)
+    assert shown() == summary_with_change(month) != summary_with_change(month.previous())

@@ -18,7 +18,9 @@ from renovation.models import (
     ProjectStatus,
     ProjectTransition,
     RenovationProject,
+    Role,
 )
+from renovation.selectors.report import Month, summary_with_change
 
 FINISHED = [ProjectStatus.COMPLETED, ProjectStatus.ACCEPTED]
 
@@ -122,12 +124,19 @@ def test_load_demo_twice_changes_nothing(demo, db):
     assert after == before
 
 
-def test_load_demo_reset_starts_over(demo, db, settings):
+def test_load_demo_reset_starts_over(demo, db, settings, client, make_user):
     settings.DEBUG = True  # pytest-django runs with DEBUG off; load_demo is for local use only
     Compound.objects.filter(is_old=False).first().delete()
+    # The dashboard keeps its figures in the cache: the reset and the load show at once.
+    client.force_login(make_user(Role.PROGRAMME_OFFICE, username="cache-office"))
+    june = {"month": "2022-06"}
+    assert client.get(reverse("dashboard"), june).context["figures"]["now"]["compounds"] == 481
     call_command("load_demo", "--reset", stdout=open("/dev/null", "w"))
     assert Compound.objects.count() == 482
     assert RenovationProject.objects.count() == 130
+    shown = client.get(reverse("dashboard"), june).context["figures"]
+    assert shown == summary_with_change(Month.parse("2022-06"))
+    assert shown["now"]["compounds"] == 482
 
 
 @override_settings(DEBUG=False)

@@ -1,0 +1,110 @@
+"""Figures kept in the cache until the records they are worked out from change.
+
+The dashboard's monthly figures and each project's money take tens of milliseconds of SQL
+at city scale, on every view, yet change only when someone changes those records. They are
+kept in Django's cache (per process by default, Redis when CACHE_URL is set) under the
+*version* of the tables they read: one cheap query whose answer every committed change of
+those tables changes, whichever way it is written:
+
+- a new row takes its id from a sequence, so the largest id grows (bulk_create and COPY
+  included);
+- projects, allocations and payments are changed or deleted only through save() and
+  delete() (services, admin, the demo's reset), so simple-history writes a row and the
+  largest history id grows;
+- transitions are only added, or deleted with their project, which writes the project's
+  history (or, in the demo city's raw reset, with its compounds);
+- compounds have no history: their count, their count of old ones and their latest update
+  time (auto_now, which the registry import also sets on its bulk updates) stand for it.
+
+An id is taken when a row is written, not when its transaction commits, so a transaction
+still open may commit later with an id below the largest one seen. Figures are therefore
+stored only if, after the version was read, no other transaction holds a write lock on those
+tables: whatever writes after that takes later ids, which change the version when it
+commits. (On PostgreSQL; SQLite lets one transaction write at a time, so its ids come in
+commit order.) A write that bypasses all of this, such as QuerySet.update() on these tables
+(no code path does it), would have to clear the cache itself."""
+
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Model
+
+from .models import (
+    Compound,
+    Disbursement,
+    FundingAllocation,
+    ProjectTransition,
+    RenovationProject,
+)
+
+T = TypeVar("T")
+
+# The tables the dashboard's figures (selectors.report.summary_figures) read.
+FIGURE_TABLES = (Compound, RenovationProject, ProjectTransition, FundingAllocation, Disbursement)
+# The tables of each project's households, budget and money (selectors.projects).
+PROJECT_MONEY_TABLES = (RenovationProject, FundingAllocation, Disbursement)
+
+# Entries of past versions are never read again; the timeout lets the cache drop them.
+TIMEOUT = 24 * 60 * 60
+
+_WRITE_LOCKS = ["RowExclusiveLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"]
+
+
+def cached(name: str, tables: tuple[type[Model], ...], compute: Callable[[], T]) -> T:
+    """`compute()`, from the cache while none of `tables` has changed since it was stored."""
+    database = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql(tables))
+        version = cursor.fetchone()
+    digest = hashlib.sha256(repr((database, version)).encode()).hexdigest()[:32]
+    key = f"renovation:{name}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if not _maybe_writing(tables):
+            cache.set(key, value, TIMEOUT)
+    return value
+
+
+@functools.cache
+def _version_sql(tables: tuple[type[Model], ...]) -> str:
+    """One query for the version of the tables' committed rows (see the module's docstring)."""
+    quote = connection.ops.quote_name
+    columns, source = [], ""
+    for model in tables:
+        table = quote(model._meta.db_table)
+        if model is Compound:
+            columns += [
+                "COUNT(*)",
+                "SUM(CASE WHEN is_old THEN 1 ELSE 0 END)",
+                "MAX(id)",
+                "MAX(updated_at)",
+            ]
+            source = f" FROM {table}"
+            continue
+        columns.append(f"(SELECT MAX(id) FROM {table})")
+        if model is not ProjectTransition:
+            history = quote(model.history.model._meta.db_table)
+            columns.append(f"(SELECT MAX(history_id) FROM {history})")
+    return f"SELECT {', '.join(columns)}{source}"
+
+
+def _maybe_writing(tables: tuple[type[Model], ...]) -> bool:
+    """Whether another transaction may be writing to the tables now, asked after the version
+    was read: only then is it safe to store what was worked out under that version."""
+    if connection.vendor == "sqlite":
+        return False  # one writer at a time: ids come in commit order
+    if connection.vendor != "postgresql":
+        return True  # no proof for other databases, so nothing is stored
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE database = (SELECT oid FROM"
+            " pg_database WHERE datname = current_database()) AND relation = ANY(%s::regclass[])"
+            " AND mode = ANY(%s) AND pid IS DISTINCT FROM pg_backend_pid())",
+            [[model._meta.db_table for model in tables], _WRITE_LOCKS],
+        )
+        return cursor.fetchone()[0]
