@@ -41,40 +41,6 @@ JUNE = Month.parse("2022-06")
 
 
 @pytest.fixture
-def programme(registry, users):
-    """On 30 June 2022: a 2022 project under construction with money, another with its plan
-    approved; a 2021 project completed."""
-    office = users["programme_office"]
-    gy, bq = registry["compounds"]["GY"], registry["compounds"]["BQ"]
-    built = ProjectFactory(compound=gy, households_benefited=120)
-    planned = ProjectFactory(compound=bq, households_benefited=80)
-    old = ProjectFactory(compound=CompoundFactory(community=registry["a1"]), batch_year=2021)
-    for project in (built, planned, old):
-        project.transitions.create(to_status=ProjectStatus.PIPELINE, effective_on=D(2020, 10, 1))
-    for status, on in [
-        (ProjectStatus.FEASIBILITY, D(2021, 1, 10)),
-        (ProjectStatus.PLAN_APPROVED, D(2021, 2, 10)),
-        (ProjectStatus.UNDER_CONSTRUCTION, D(2021, 3, 10)),
-        (ProjectStatus.COMPLETED, D(2021, 10, 10)),
-    ]:
-        project_transition(project=old, to_status=status, user=office, on=on)
-    for status, on in [
-        (ProjectStatus.FEASIBILITY, D(2022, 1, 10)),
-        (ProjectStatus.PLAN_APPROVED, D(2022, 2, 10)),
-        (ProjectStatus.UNDER_CONSTRUCTION, D(2022, 3, 10)),
-    ]:
-        project_transition(project=built, to_status=status, user=office, on=on)
-        if status != ProjectStatus.UNDER_CONSTRUCTION:
-            project_transition(project=planned, to_status=status, user=office, on=on)
-    source = FundingSourceFactory(amount=Decimal("900000"))
-    allocation = allocation_create(
-        source=source, project=built, amount="600000", on=D(2022, 3, 1), user=office
-    )
-    disbursement_create(allocation=allocation, amount="150000", on=D(2022, 4, 1), user=office)
-    return {"built": built, "planned": planned, "old": old, "allocation": allocation}
-
-
-@pytest.fixture
 def office(client, users):
     client.force_login(users["programme_office"])
     return client
@@ -119,7 +85,7 @@ def test_a_transition_shows_at_once(programme, office, users):
     changes_show(
         office,
         lambda: project_transition(
-            project=programme["planned"],
+            project=programme["approved"],
             to_status=ProjectStatus.UNDER_CONSTRUCTION,
             user=users["programme_office"],
             on=D(2022, 6, 1),
@@ -129,7 +95,7 @@ def test_a_transition_shows_at_once(programme, office, users):
 
 def test_an_allocation_and_a_payment_show_at_once(programme, office, users):
     source = FundingSourceFactory(amount=Decimal("500000"))
-    project = programme["planned"]
+    project = programme["approved"]
 
     def allocate():
         allocation_create(
@@ -350,15 +316,15 @@ def test_project_list_totals_follow_every_change(programme, office, users):
     source = FundingSourceFactory(amount=Decimal("500000"))
     allocation_create(
         source=source,
-        project=programme["planned"],
+        project=programme["approved"],
         amount="70000.50",
         on=D(2022, 6, 2),
         user=users["finance"],
     )
-    assert list_totals(office)["allocated"] == Decimal("670000.50")
-    programme["planned"].budget = Decimal("2500000.25")
-    programme["planned"].save()
-    ProjectFactory(compound=CompoundFactory(community=programme["planned"].compound.community))
+    assert list_totals(office)["allocated"] == Decimal("39270000.50")
+    programme["approved"].budget = Decimal("2500000.25")
+    programme["approved"].save()
+    ProjectFactory(compound=CompoundFactory(community=programme["approved"].compound.community))
     assert list_totals(office) == independent_totals(RenovationProject.objects.all())
     under_way = RenovationProject.objects.filter(status=ProjectStatus.UNDER_CONSTRUCTION)
     assert list_totals(office, status="under_construction") == independent_totals(under_way)
