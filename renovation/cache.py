@@ -32,6 +32,7 @@ from typing import TypeVar
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Model
+from django.utils.translation import get_language
 
 from .models import (
     Compound,
@@ -68,6 +69,12 @@ def cached(name: str, tables: tuple[type[Model], ...], compute: Callable[[], T])
         if not _maybe_writing(tables):
             cache.set(key, value, TIMEOUT)
     return value
+
+
+def fragment_key(*depends_on) -> str:
+    """The cache key of a piece of a page (the template's {% cache %}) that shows nothing
+    but `depends_on`, in the language of the request."""
+    return hashlib.sha256(repr((get_language(), depends_on)).encode()).hexdigest()
 
 
 @functools.cache

@@ -1,5 +1,4 @@
 import functools
-import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,13 +9,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import progress_import as progress_workbook
 from . import selectors
 from .access import ADD, CHANGE, VIEW, get_profile, get_role, has_permission, scope_queryset
+from .cache import fragment_key
 from .filters import CompoundFilter, ProjectFilter
 from .forms import (
     AllocationForm,
@@ -136,7 +135,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         # The rows' HTML is kept in the cache under what they show; the template calls
         # `rows` (works out their cells) only when it is not there.
-        "rows_key": _fragment_key(shown),
+        "rows_key": fragment_key(shown),
         "rows": functools.partial(_project_rows, shown),
         "query": query,
         "totals": totals,
@@ -146,19 +145,13 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(request, "renovation/project_list.html", context)
 
 
-def _fragment_key(*depends_on) -> str:
-    """The cache key of a piece of a page (the template's {% cache %}) that shows nothing
-    but `depends_on`, in the language of the request."""
-    return hashlib.sha256(repr((get_language(), depends_on)).encode()).hexdigest()
-
-
 def _filter_form_key(projects: ProjectFilter) -> str:
     """Everything the filter form's HTML depends on, for the template to keep it in the
     cache: rendering its widgets took a quarter of the page. The sub-districts it offers are
     read here (one small query), so a new or renamed one shows at once."""
     form = projects.form
     offered = list(form.fields["sub_district"].queryset.values_list("pk", "name"))
-    return _fragment_key([(name, form.data.getlist(name)) for name in form.fields], offered)
+    return fragment_key([(name, form.data.getlist(name)) for name in form.fields], offered)
 
 
 def _project_rows(rows) -> list[dict]:
@@ -378,7 +371,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "error": error,
         "figures": figures,
         # The figures' HTML is kept in the cache too, under the figures themselves.
-        "figures_key": _fragment_key(figures),
+        "figures_key": fragment_key(figures),
         "status_bars": _bars(
             [
                 (_("in preparation"), now["batch_preparation"]),

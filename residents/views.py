@@ -1,5 +1,4 @@
 import csv
-import hashlib
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,11 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renovation.access import ADD, CHANGE, VIEW, get_role, has_permission, scope_queryset
+from renovation.cache import fragment_key
 from renovation.forms import add_service_errors
 from renovation.models import Building, Compound, RenovationProject, Role
 from renovation.selectors import building_list, compound_list
@@ -102,7 +101,7 @@ def _filter_form_key(request: HttpRequest, requests: RequestFilter) -> str:
     form = requests.form
     offered = form.fields["compound"].rows()
     asked = [(name, request.GET.getlist(name)) for name in form.fields]
-    return hashlib.sha256(repr((get_language(), asked, offered)).encode()).hexdigest()
+    return fragment_key(asked, offered)
 
 
 @login_required
@@ -137,7 +136,19 @@ def request_create(request: HttpRequest) -> HttpResponse:
             if "another" in request.POST:
                 return redirect("request-create")
             return redirect("request-detail", pk=logged.pk)
-    return render(request, "residents/request_form.html", {"form": form})
+    context = {"form": form}
+    if not form.is_bound:
+        context["form_key"] = _empty_form_key(form)
+    return render(request, "residents/request_form.html", context)
+
+
+def _empty_form_key(form: RequestForm) -> str:
+    """Everything the empty logging form's HTML depends on, for the template to keep it in
+    the cache: its pickers' options and the compound chosen last. Rendering it was two
+    thirds of the page. The options are read here (the queries the pickers make anyway),
+    so a new building or category shows at once; a form with errors is never kept."""
+    offered = [form.fields[name].rows() for name in ("compound", "building", "category")]
+    return fragment_key(form.initial, offered)
 
 
 def _request_or_404(user, pk: int) -> ResidentRequest:

@@ -11,13 +11,14 @@ from django.utils.safestring import mark_safe
 
 from renovation import filters
 from renovation.access import scope_queryset
-from renovation.models import Compound
+from renovation.models import Building, Compound, ItemCategory
 from renovation.selectors import building_list
 from residents.forms import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple, RequestForm
 from residents.models import RequestKind, RequestStatus, ResidentRequest
 from residents.selectors import joins_pay_off, request_list, request_rows, request_summary
 from residents.templatetags.residents import display
 from tests.factories import CompoundFactory
+from tests.residents.test_pages import form_data
 
 
 @pytest.fixture
@@ -213,3 +214,46 @@ def test_grid_workers_pages_run_the_same_few_queries(
         client.get(reverse(name))  # warm the session
         with django_assert_num_queries(queries):
             client.get(reverse(name))
+
+
+def _form_html(page) -> str:
+    """The logging form's fields, without the CSRF token (different on every page)."""
+    html = page.content.decode()
+    return html[html.index('class="card phone-form"') :]
+
+
+def test_logging_form_kept_in_the_cache_shows_what_changed_at_once(client, grid, gy):
+    """The empty form's HTML is kept under its options: a renamed building or category and
+    the compound chosen last show on the very next page, and what is served from the cache
+    is what would be rendered."""
+    client.force_login(grid)
+    first = client.get(reverse("request-create"))
+    again = client.get(reverse("request-create"))
+    assert _form_html(again).count("<option") == _form_html(first).count("<option") > 3
+    building = Building.objects.filter(compound=gy).first()
+    building.number = "99栋"
+    building.save()
+    category = ItemCategory.objects.filter(is_active=True).first()
+    category.name = "新设的改造项目"
+    category.save()
+    page = _form_html(client.get(reverse("request-create")))
+    assert f"{gy.name} · 99栋" in page and "新设的改造项目" in page
+    client.post(reverse("request-create"), form_data(gy))
+    assert f'<option value="{gy.pk}" selected>' in _form_html(client.get(reverse("request-create")))
+
+
+def test_logging_form_with_errors_is_never_the_cached_one(client, grid, gy):
+    client.force_login(grid)
+    client.get(reverse("request-create"))  # the empty form, now in the cache
+    page = client.post(reverse("request-create"), form_data(gy, description="")).content.decode()
+    assert "has-error" in page and "李大爷" in page  # what was typed is kept
+    assert "has-error" not in client.get(reverse("request-create")).content.decode()
+
+
+def test_logging_form_kept_in_the_cache_follows_the_language(client, grid):
+    client.force_login(grid)
+    chinese = _form_html(client.get(reverse("request-create")))
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = _form_html(client.get(reverse("request-create")))
+    assert "居民诉求" in chinese and "what the resident asks for" not in chinese
+    assert "what the resident asks for" in english and "居民诉求" not in english
