@@ -51,6 +51,8 @@ PROJECT_MONEY_TABLES = (RenovationProject, FundingAllocation, Disbursement)
 
 # Entries of past versions are never read again; the timeout lets the cache drop them.
 TIMEOUT = 24 * 60 * 60
+# Pieces of pages keyed by what they show (fragment_key): as the templates' {% cache 600 %}.
+FRAGMENT_TIMEOUT = 600
 
 _WRITE_LOCKS = ["RowExclusiveLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"]
 
@@ -75,6 +77,20 @@ def fragment_key(*depends_on) -> str:
     """The cache key of a piece of a page (the template's {% cache %}) that shows nothing
     but `depends_on`, in the language of the request."""
     return hashlib.sha256(repr((get_language(), depends_on)).encode()).hexdigest()
+
+
+def loaded_values(obj: Model) -> tuple:
+    """Every value loaded into a model instance (its fields and annotations) and into the
+    related instances it holds, as plain data: for the key of a piece of a page that shows
+    nothing but these rows (fragment_key)."""
+    values = tuple(
+        (name, value) for name, value in obj.__dict__.items() if not name.startswith("_")
+    )
+    related = tuple(
+        (name, None if other is None else loaded_values(other))
+        for name, other in obj._state.fields_cache.items()
+    )
+    return type(obj).__qualname__, values, related
 
 
 @functools.cache

@@ -18,6 +18,7 @@ from django.contrib.admin.utils import (
     lookup_field,
 )
 from django.contrib.admin.views.main import ChangeList
+from django.core.cache import cache
 from django.core.exceptions import (
     FieldDoesNotExist,
     ObjectDoesNotExist,
@@ -38,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from renovation.access import CHANGE, has_permission
 from renovation.admin import ScopedHistoryAdmin, ScopedModelAdmin, ScopedTabularInline
+from renovation.cache import FRAGMENT_TIMEOUT, fragment_key, loaded_values
 from renovation.filters import COMMUNITY_CHOICES_MAX
 from renovation.models import Community
 from renovation.selectors import community_list, sub_district_list
@@ -192,6 +194,10 @@ class QuickRowsChangeList(ChangeList):
     rows of 11 columns that was half the page's time. Its template is
     admin/<app>/<model>/change_list.html, rendering `rows` and `headers`."""
 
+    def __init__(self, request, *args, **kwargs):
+        self.user = request.user  # whose rows (the phone column), for rows_key
+        super().__init__(request, *args, **kwargs)
+
     @cached_property
     def headers(self):
         return list(result_headers(self))
@@ -202,13 +208,55 @@ class QuickRowsChangeList(ChangeList):
 
     @cached_property
     def rows(self):
-        columns = [self._column(index, name) for index, name in enumerate(self.list_display)]
-        # One piece of HTML per row, its cells joined here: the results template then writes
-        # each row at once instead of going through its loop cell by cell.
-        return [
-            ResultList(None, [mark_safe("".join(column(obj) for column in columns))])
-            for obj in self.result_list
-        ]
+        # The rows' HTML is kept in the cache under everything it is worked out from (see
+        # rows_key); a row changed, added or gone makes another key.
+        key = f"admin-rows:{self.rows_key}"
+        html = cache.get(key)
+        if html is None:
+            columns = [self._column(index, name) for index, name in enumerate(self.list_display)]
+            # One piece of HTML per row, its cells joined here: the results template then
+            # writes each row at once instead of going through its loop cell by cell.
+            html = ["".join(column(obj) for column in columns) for obj in self.result_list]
+            cache.set(key, html, FRAGMENT_TIMEOUT)
+        return [ResultList(None, [mark_safe(row)]) for row in html]
+
+    @cached_property
+    def rows_key(self) -> str:
+        """What the rows show depends on: every value loaded for each row and its related
+        rows (the request, its compound, its category), the columns, who is looking (the
+        phone column), the day (whether overdue) and the language (fragment_key)."""
+        return fragment_key(
+            [loaded_values(obj) for obj in self.result_list],
+            [getattr(name, "__qualname__", name) for name in self.list_display],
+            self.model_admin.__class__.__qualname__,
+            self.user.pk,
+            timezone.localdate(),
+        )
+
+    @cached_property
+    def filters_key(self) -> str | None:
+        """What the filter side bar shows depends on, for the template to keep it in the
+        cache (its links took a sixth of the page): the parameters its links are built
+        from, the choices each filter worked out (the areas are the user's own, the date
+        ranges today's), and the language. Never kept when it shows counts."""
+        if self.add_facets:
+            return None
+        return fragment_key(
+            sorted(self.params.items()),
+            sorted(self.filter_params.items()),
+            self.is_facets_optional,
+            [
+                (
+                    type(spec).__qualname__,
+                    str(getattr(spec, "title", "")),
+                    getattr(spec, "lookup_choices", None),
+                    getattr(spec, "links", None),
+                )
+                for spec in self.filter_specs
+            ],
+            self.model_admin.__class__.__qualname__,
+            timezone.localdate(),
+        )
 
     @cached_property
     def _empty(self):

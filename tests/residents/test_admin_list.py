@@ -8,9 +8,10 @@ import pytest
 from django.contrib.admin.templatetags.admin_list import items_for_result
 from django.urls import get_script_prefix, get_urlconf, reverse
 
-from renovation.models import ItemCategory
+from renovation.models import Compound, ItemCategory
 from residents import admin as residents_admin
 from residents.models import RequestKind, RequestStatus, ResidentRequest
+from tests.factories import CommunityFactory
 
 URL = "/admin/residents/residentrequest/"
 
@@ -145,3 +146,63 @@ def test_the_list_of_a_community_runs_a_fixed_number_of_queries(
         make_request()
     with django_assert_num_queries(9):
         client.get(URL, community)
+
+
+def _rows_html(response) -> str:
+    page = response.content.decode()
+    return page[page.index('<table id="result_list">') : page.index("</table>")]
+
+
+def _filters_html(response) -> str:
+    page = response.content.decode()
+    return page[
+        page.index('<nav id="changelist-filter"') : page.index(
+            "</nav>", page.index('<nav id="changelist-filter"')
+        )
+    ]
+
+
+def test_rows_kept_in_the_cache_show_every_change_at_once(
+    client, users, registry, varied, make_request
+):
+    """The rows and the filter side bar are kept in the cache under what they show: a
+    changed request, a renamed compound or category and a new request show on the very
+    next page, and what comes from the cache is what Django would render."""
+    client.force_login(users["programme_office"])
+    client.get(URL)  # rows and filters now in the cache
+    ResidentRequest.objects.filter(pk=varied[1].pk).update(contact_name="赵师傅")
+    Compound.objects.filter(pk=varied[2].compound_id).update(name="改了名的小区")
+    ItemCategory.objects.filter(code="roof_waterproofing").update(name="屋面防水（新）")
+    response = client.get(URL)  # the same requests, each shown differently
+    for shown in ("赵师傅", "改了名的小区", "屋面防水（新）"):
+        assert shown in _rows_html(response)
+    added = make_request(contact_name="钱大姐")
+    assert f"#{added.pk}<" in _rows_html(client.get(URL))
+    response = client.get(URL)  # from the cache
+    changelist = response.context["cl"]
+    for obj, row in zip(changelist.result_list, changelist.rows, strict=True):
+        assert row == ["".join(items_for_result(changelist, obj, None))]
+
+
+def test_rows_kept_in_the_cache_are_each_users_own(client, users, registry, make_request):
+    """Community staff of the request's community see its phone in full, the programme
+    office masked: the same rows from the cache must not show one the other's."""
+    make_request(contact_phone="13812345678")
+    client.force_login(users["community_staff"])
+    assert "13812345678" in _rows_html(client.get(URL))
+    client.force_login(users["programme_office"])
+    rows = _rows_html(client.get(URL))
+    assert "13812345678" not in rows and "138****5678" in rows
+
+
+def test_filters_kept_in_the_cache_show_a_new_community_and_the_choice_at_once(
+    client, users, registry, varied
+):
+    client.force_login(users["programme_office"])
+    before = _filters_html(client.get(URL))
+    assert "清除所有筛选" not in before
+    added = CommunityFactory(sub_district=registry["sub_a"], name="新设社区")
+    assert "新设社区" in _filters_html(client.get(URL))
+    chosen = _filters_html(client.get(URL, {"community": added.pk}))
+    assert f'<li class="selected">\n    <a href="?community={added.pk}">' in chosen
+    assert "清除所有筛选" in chosen
