@@ -1,9 +1,36 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .cache import fragment_key
 from .models import Compound, ProjectStatus, RenovationProject
 from .selectors import community_list, sub_district_list
+from .widgets import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple, RowChoiceField
+
+
+class RowChoiceFilter(django_filters.ModelChoiceFilter):
+    """A choice of rows whose options are built from a few of their columns (see
+    RowChoiceField): a district-wide list offers hundreds of them."""
+
+    field_class = RowChoiceField
+
+
+def filter_form_key(filterset: django_filters.FilterSet) -> str:
+    """Everything a filter form's HTML depends on, for the template to keep it in the cache
+    (its widgets took a quarter of a list page): what was asked, and the options of each
+    choice of rows, read here (one small query each, which the form would make anyway), so
+    a new or renamed one shows at once. Its other choices are fixed in the code, and
+    fragment_key keys by language."""
+    form = filterset.form
+    offered = []
+    for name, field in form.fields.items():
+        if isinstance(field, RowChoiceField):
+            offered.append(field.rows())
+        elif isinstance(field, forms.ModelChoiceField):
+            raise TypeError(f"{name}: only a RowChoiceField's options can key the cache")
+    asked = [(name, filterset.data.getlist(name)) for name in form.fields]
+    return fragment_key(asked, offered)
 
 
 def _sub_districts(request):
@@ -32,13 +59,20 @@ class CompoundFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", label=_("name contains")
     )
-    sub_district = django_filters.ModelChoiceFilter(
+    sub_district = RowChoiceFilter(
         field_name="community__sub_district", queryset=_sub_districts, label=_("sub-district")
     )
-    community = django_filters.ModelChoiceFilter(queryset=_communities, label=_("community"))
-    is_old = django_filters.BooleanFilter(label=_("old compound"))
+    community = RowChoiceFilter(
+        queryset=_communities,
+        label=_("community"),
+        columns=("sub_district__name", "name"),
+        label_from_row=lambda row: f"{row['sub_district__name']} {row['name']}",  # __str__
+    )
+    is_old = django_filters.BooleanFilter(label=_("old compound"), widget=QuickNullBooleanSelect)
     property_management = django_filters.ChoiceFilter(
-        choices=Compound.PropertyManagement.choices, label=_("property management")
+        choices=Compound.PropertyManagement.choices,
+        label=_("property management"),
+        widget=QuickSelect,
     )
 
     class Meta:
@@ -55,15 +89,19 @@ class ProjectFilter(django_filters.FilterSet):
     batch_to = django_filters.NumberFilter(
         field_name="batch_year", lookup_expr="lte", label=_("batch to")
     )
-    status = django_filters.MultipleChoiceFilter(choices=ProjectStatus.choices, label=_("status"))
-    sub_district = django_filters.ModelChoiceFilter(
+    status = django_filters.MultipleChoiceFilter(
+        choices=ProjectStatus.choices, label=_("status"), widget=QuickSelectMultiple
+    )
+    sub_district = RowChoiceFilter(
         field_name="compound__community__sub_district",
         queryset=_sub_districts,
         label=_("sub-district"),
     )
-    kind = django_filters.ChoiceFilter(choices=RenovationProject.Kind.choices, label=_("kind"))
-    is_key = django_filters.BooleanFilter(label=_("key project"))
-    delayed = django_filters.BooleanFilter(label=_("delayed"))
+    kind = django_filters.ChoiceFilter(
+        choices=RenovationProject.Kind.choices, label=_("kind"), widget=QuickSelect
+    )
+    is_key = django_filters.BooleanFilter(label=_("key project"), widget=QuickNullBooleanSelect)
+    delayed = django_filters.BooleanFilter(label=_("delayed"), widget=QuickNullBooleanSelect)
 
     class Meta:
         model = RenovationProject

@@ -16,7 +16,7 @@ from . import progress_import as progress_workbook
 from . import selectors
 from .access import ADD, CHANGE, VIEW, get_profile, get_role, has_permission, scope_queryset
 from .cache import fragment_key
-from .filters import CompoundFilter, ProjectFilter
+from .filters import CompoundFilter, ProjectFilter, filter_form_key
 from .forms import (
     AllocationForm,
     DisbursementForm,
@@ -93,7 +93,12 @@ def compound_list(request: HttpRequest) -> HttpResponse:
         request.GET, queryset=selectors.compound_list(user=request.user), request=request
     )
     page, query = _page(request, compounds.qs)
-    context = {"filter": compounds, "page": page, "query": query}
+    context = {
+        "filter": compounds,
+        "filter_key": filter_form_key(compounds),
+        "page": page,
+        "query": query,
+    }
     return render(request, "renovation/compound_list.html", context)
 
 
@@ -131,7 +136,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     shown = list(page)
     context = {
         "filter": projects,
-        "filter_key": _filter_form_key(projects),
+        "filter_key": filter_form_key(projects),
         "page": page,
         # The rows' HTML is kept in the cache under what they show; the template calls
         # `rows` (works out their cells) only when it is not there.
@@ -143,15 +148,6 @@ def project_list(request: HttpRequest) -> HttpResponse:
         "can_import_progress": has_permission(request.user, ProgressUpdate, ADD),
     }
     return render(request, "renovation/project_list.html", context)
-
-
-def _filter_form_key(projects: ProjectFilter) -> str:
-    """Everything the filter form's HTML depends on, for the template to keep it in the
-    cache: rendering its widgets took a quarter of the page. The sub-districts it offers are
-    read here (one small query), so a new or renamed one shows at once."""
-    form = projects.form
-    offered = list(form.fields["sub_district"].queryset.values_list("pk", "name"))
-    return fragment_key([(name, form.data.getlist(name)) for name in form.fields], offered)
 
 
 def _project_rows(rows) -> list[dict]:

@@ -4,9 +4,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from renovation.access import scope_queryset
+from renovation.filters import RowChoiceFilter
 from renovation.models import Compound
+from renovation.widgets import (
+    QuickNullBooleanSelect,
+    QuickSelect,
+    QuickSelectMultiple,
+)
 
-from .forms import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple, RowChoiceField
 from .models import Channel, RequestKind, RequestStatus, ResidentRequest, overdue_q
 
 
@@ -17,13 +22,6 @@ def _compounds(request):
         return None
     compounds = Compound.objects.order_by(*Compound._meta.ordering).only("pk", "name")
     return scope_queryset(request.user, compounds)
-
-
-class CompoundFilter(django_filters.ModelChoiceFilter):
-    """Its options are built from the compounds' names alone (see RowChoiceField): a
-    district-wide list holds every compound of the city."""
-
-    field_class = RowChoiceField
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -37,7 +35,8 @@ class RequestFilter(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(
         choices=Channel.choices, label=_("channel"), widget=QuickSelect
     )
-    compound = CompoundFilter(queryset=_compounds, label=_("compound"))
+    # Built from the compounds' names alone: a district-wide list holds every compound.
+    compound = RowChoiceFilter(queryset=_compounds, label=_("compound"))
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label=_("overdue"), widget=QuickNullBooleanSelect
     )

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renovation.access import ADD, CHANGE, VIEW, get_role, has_permission, scope_queryset
-from renovation.cache import fragment_key
+from renovation.cache import fragment_key, loaded_values
+from renovation.filters import filter_form_key
 from renovation.forms import add_service_errors
 from renovation.models import Building, Compound, RenovationProject, Role
 from renovation.selectors import building_list, compound_list
@@ -82,8 +83,16 @@ def request_list(request: HttpRequest) -> HttpResponse:
     can_change = has_permission(user, ResidentRequest, CHANGE)
     context = {
         "filter": requests,
-        "filter_key": _filter_form_key(request, requests),
+        "filter_key": filter_form_key(requests),
         "page": page,
+        # The cards' HTML is kept in the cache under what they show: every value loaded for
+        # the page's requests, who looks (the phone), whether they tick, and the day (overdue).
+        "cards_key": fragment_key(
+            [loaded_values(row) for row in page.object_list],
+            user.pk,
+            can_change,
+            timezone.localdate(),
+        ),
         "query": query,
         "summary": summary,
         "can_add": has_permission(user, ResidentRequest, ADD),
@@ -91,17 +100,6 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "is_grid_worker": get_role(user) == Role.GRID_WORKER,
     }
     return render(request, "residents/request_list.html", context)
-
-
-def _filter_form_key(request: HttpRequest, requests: RequestFilter) -> str:
-    """Everything the filter form's HTML depends on, for the template to keep it in the
-    cache: rendering it cost a grid worker's page some 4 ms, and the compound picker of a
-    district-wide role holds every compound of the city. The compounds offered are read
-    here (the one query the form's picker makes), so a new or renamed one shows at once."""
-    form = requests.form
-    offered = form.fields["compound"].rows()
-    asked = [(name, request.GET.getlist(name)) for name in form.fields]
-    return fragment_key(asked, offered)
 
 
 @login_required

@@ -96,3 +96,46 @@ def test_grid_worker_starts_from_their_requests(client, users):
     response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response["Location"] == reverse("request-list")
+
+
+def _filter_form(response) -> str:
+    page = response.content.decode()
+    start = page.index('<form method="get" class="filters">')
+    return page[start : page.index("</form>", start)]
+
+
+def test_compound_filter_kept_in_the_cache_shows_changes_and_the_choice_at_once(
+    client, users, registry
+):
+    """The filter form is kept in the cache under what it offers and what was asked: a new
+    community and a renamed sub-district show on the next page, labelled as Django labels
+    them (the community's __str__), and the chosen one is selected."""
+    from tests.factories import CommunityFactory
+
+    client.force_login(users["programme_office"])
+    client.get(reverse("compound-list"))
+    added = CommunityFactory(sub_district=registry["sub_a"], name="新设社区")
+    registry["sub_b"].name = "改名街道"
+    registry["sub_b"].save()
+    form = _filter_form(client.get(reverse("compound-list")))
+    assert f'<option value="{added.pk}">{added}</option>' in form
+    assert f'<option value="{registry["sub_b"].pk}">改名街道</option>' in form
+    chosen = _filter_form(client.get(reverse("compound-list"), {"community": added.pk}))
+    assert f'<option value="{added.pk}" selected>{added}</option>' in chosen
+
+
+def test_a_filter_form_with_a_model_choice_that_cannot_key_the_cache_is_refused(rf, users):
+    import django_filters
+    from django.http import QueryDict
+
+    from renovation.filters import CompoundFilter, filter_form_key
+    from renovation.models import Community
+
+    class Unkeyed(CompoundFilter):
+        community = django_filters.ModelChoiceFilter(queryset=Community.objects.all())
+
+    request = rf.get("/")
+    request.user = users["programme_office"]
+    with pytest.raises(TypeError, match="community"):
+        filter_form_key(Unkeyed(QueryDict(), request=request))
+    assert filter_form_key(CompoundFilter(QueryDict(), request=request))

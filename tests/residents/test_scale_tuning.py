@@ -13,7 +13,8 @@ from renovation import filters
 from renovation.access import scope_queryset
 from renovation.models import Building, Compound, ItemCategory
 from renovation.selectors import building_list
-from residents.forms import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple, RequestForm
+from renovation.widgets import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple
+from residents.forms import RequestForm
 from residents.models import RequestKind, RequestStatus, ResidentRequest
 from residents.selectors import joins_pay_off, request_list, request_rows, request_summary
 from residents.templatetags.residents import display
