@@ -86,12 +86,10 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "filter_key": filter_form_key(requests),
         "page": page,
         # The cards' HTML is kept in the cache under what they show: every value loaded for
-        # the page's requests, who looks (the phone), whether they tick, and the day (overdue).
+        # the page's requests, who looks (the phone in full or not, the tick boxes) and the
+        # day (whether overdue).
         "cards_key": fragment_key(
-            [loaded_values(row) for row in page.object_list],
-            user.pk,
-            can_change,
-            timezone.localdate(),
+            [loaded_values(row) for row in page.object_list], user.pk, timezone.localdate()
         ),
         "query": query,
         "summary": summary,

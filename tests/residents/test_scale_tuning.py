@@ -196,6 +196,28 @@ def test_request_card_shows_the_request_escaped(client, users, make_request):
         assert (f'name="requests" value="{request.pk}"' in page) is tick
 
 
+def test_request_cards_kept_in_the_cache_show_every_change_at_once(client, users, make_request):
+    """The cards are kept in the cache under what they show: a changed request or a renamed
+    compound shows on the next page, and viewers who may see different things (the phone in
+    full, the tick box) never get each other's cards."""
+    request = make_request()  # logged by the grid worker, who sees the phone in full
+    tick = f'name="requests" value="{request.pk}"'
+    client.force_login(users["grid_worker"])
+    client.get(reverse("request-list"))
+    ResidentRequest.objects.filter(pk=request.pk).update(status=RequestStatus.UNDER_REVIEW)
+    Compound.objects.filter(pk=request.compound_id).update(name="改了名的小区")
+    page = client.get(reverse("request-list")).content.decode()
+    assert '<span class="tag status-under_review">' in page and "改了名的小区" in page
+    assert "13812345678" in page and tick not in page
+    client.force_login(users["sub_district_staff"])  # no tick box either, the phone masked
+    page = client.get(reverse("request-list")).content.decode()
+    assert "改了名的小区" in page and "138****5678" in page and "13812345678" not in page
+    assert tick not in page
+    client.force_login(users["community_staff"])  # the phone in full, and a tick box
+    page = client.get(reverse("request-list")).content.decode()
+    assert "13812345678" in page and tick in page
+
+
 def test_request_list_filter_form_shows_a_new_compound_at_once(client, users, registry):
     client.force_login(users["grid_worker"])
     assert "新建小区" not in client.get(reverse("request-list")).content.decode()
