@@ -58,7 +58,7 @@ from .models import (
     overdue_q,
 )
 from .phones import mask_phone
-from .selectors import joins_pay_off, percent, shown_phone, survey_consent
+from .selectors import PageFirst, joins_pay_off, percent, shown_phone, survey_consent
 from .services import compound_page_renew_token, errand_done, survey_close
 
 _NUMBER = 9876543210  # stands in for a request's number in _request_url_pattern
@@ -407,6 +407,12 @@ class ResidentRequestAdmin(ScopedHistoryAdmin):
 
     def get_changelist(self, request, **kwargs):
         return QuickRowsChangeList
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # A page's ids first, from the index of a community's newest requests (PageFirst).
+        return super().get_paginator(
+            request, PageFirst(queryset), per_page, orphans, allow_empty_first_page
+        )
 
     def get_list_select_related(self, request):
         # Beyond a community, join after paging (see residents.selectors.joins_pay_off).

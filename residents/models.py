@@ -352,6 +352,9 @@ class ResidentRequest(models.Model):
             models.Index(fields=["compound", "status"], name="request_compound_status"),
             models.Index(fields=["status", "due_on"], name="request_status_due"),
             models.Index(fields=["logged_by", "-logged_at"], name="request_logged_by"),
+            # A community's or compound's newest requests, cut to a page from the index alone
+            # (see residents.selectors.PageFirst): the lists of community staff and the admin.
+            models.Index(fields=["compound", "-logged_at", "-id"], name="request_compound_logged"),
         ]
 
     def __str__(self) -> str:

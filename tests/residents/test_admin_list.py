@@ -11,6 +11,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from renovation.models import Compound, ItemCategory
 from residents import admin as residents_admin
 from residents.models import RequestKind, RequestStatus, ResidentRequest
+from residents.selectors import PageFirst
 from tests.factories import CommunityFactory
 
 URL = "/admin/residents/residentrequest/"
@@ -206,3 +207,18 @@ def test_filters_kept_in_the_cache_show_a_new_community_and_the_choice_at_once(
     chosen = _filters_html(client.get(URL, {"community": added.pk}))
     assert f'<li class="selected">\n    <a href="?community={added.pk}">' in chosen
     assert "清除所有筛选" in chosen
+
+
+def test_a_long_list_is_cut_to_a_page_on_ids_first_in_the_same_order(client, users, make_request):
+    for _ in range(55):  # more than a page of 50
+        make_request()
+    expected = list(
+        ResidentRequest.objects.order_by("-logged_at", "-pk").values_list("pk", flat=True)
+    )
+    client.force_login(users["programme_office"])
+    first = client.get(URL).context["cl"]
+    second = client.get(URL, {"p": 2}).context["cl"]
+    assert isinstance(first.paginator.object_list, PageFirst)
+    shown = [obj.pk for cl in (first, second) for obj in cl.result_list]
+    assert shown == expected
+    assert all(hasattr(obj, "is_overdue_today") for obj in second.result_list)
