@@ -139,3 +139,23 @@ def test_a_filter_form_with_a_model_choice_that_cannot_key_the_cache_is_refused(
     with pytest.raises(TypeError, match="community"):
         filter_form_key(Unkeyed(QueryDict(), request=request))
     assert filter_form_key(CompoundFilter(QueryDict(), request=request))
+
+
+def test_the_menu_offers_each_person_only_the_pages_they_may_open(client, users):
+    """The menu's links are kept in the cache under what decides them: one role after
+    another, each sees exactly the pages it may open, and the admin only if it is staff."""
+    import re
+
+    offered = {}
+    for role, user in users.items():
+        if role == "no_role":
+            continue
+        client.force_login(user)
+        page = client.get(reverse("compound-list")).content.decode()
+        menu = page[page.index("<nav>") : page.index(f'action="{reverse("logout")}"')]
+        links = re.findall(r'href="([^"]+)"', menu)
+        assert (reverse("admin:index") in links) is user.is_staff, role
+        for link in links:
+            assert client.get(link).status_code == 200, (role, link)
+        offered[role] = links
+    assert len({tuple(links) for links in offered.values()}) > 2  # roles differ
