@@ -58,7 +58,7 @@ from .models import (
     overdue_q,
 )
 from .phones import mask_phone
-from .selectors import PageFirst, joins_pay_off, percent, shown_phone, survey_consent
+from .selectors import PageFirst, percent, shown_phone, survey_consent
 from .services import compound_page_renew_token, errand_done, survey_close
 
 _NUMBER = 9876543210  # stands in for a request's number in _request_url_pattern
@@ -377,7 +377,8 @@ class ResidentRequestAdmin(ScopedHistoryAdmin):
     # The number links to the request's own page, where it is worked on; a link to this
     # read-only admin page around it would nest one link in another.
     list_display_links = None
-    list_select_related = ["compound", "category"]  # what the rows show
+    # What the rows show: joined to the page's rows only, after it is cut (get_paginator).
+    list_select_related = ["compound", "category"]
     list_filter = [
         "status",
         "kind",
@@ -414,18 +415,11 @@ class ResidentRequestAdmin(ScopedHistoryAdmin):
             request, PageFirst(queryset), per_page, orphans, allow_empty_first_page
         )
 
-    def get_list_select_related(self, request):
-        # Beyond a community, join after paging (see residents.selectors.joins_pay_off).
-        return self.list_select_related if joins_pay_off(request.user) else ()
-
     def get_queryset(self, request):
         # Whether each request is overdue, worked out with the rows (as the overdue filter
         # selects them) rather than row by row against today's date.
         overdue = ExpressionWrapper(overdue_q(timezone.localdate()), output_field=BooleanField())
-        queryset = super().get_queryset(request).annotate(is_overdue_today=overdue)
-        if joins_pay_off(request.user):
-            return queryset
-        return queryset.prefetch_related(*self.list_select_related)
+        return super().get_queryset(request).annotate(is_overdue_today=overdue)
 
     def _phone_column(self, request):
         """The phone as the person looking may see it (the admin instance is shared

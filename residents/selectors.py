@@ -89,20 +89,6 @@ REQUEST_ROW_RELATED = (
 )
 
 
-def joins_pay_off(user) -> bool:
-    """Whether a page of this user's requests should join what its rows show (one query)
-    rather than fetch it afterwards (a query per relation). Joined, PostgreSQL has to join
-    every request in scope before it can sort them and keep one page: nothing for a
-    community's few thousand, seconds for a city's million (district-wide roles) or a
-    sub-district's tens of thousands."""
-    profile = get_profile(user)
-    return (
-        profile is not None
-        and not user.is_superuser
-        and profile.role in (Role.COMMUNITY_STAFF, Role.GRID_WORKER)
-    )
-
-
 # What a card of the request list shows (residents.templatetags.residents.request_card),
 # and nothing more: whole rows and their relations took twice as long to fetch and build.
 REQUEST_CARD_RELATED = ("compound", "building", "category")

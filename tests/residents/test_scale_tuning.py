@@ -16,7 +16,7 @@ from renovation.selectors import building_list
 from renovation.widgets import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple
 from residents.forms import RequestForm
 from residents.models import RequestKind, RequestStatus, ResidentRequest
-from residents.selectors import joins_pay_off, request_list, request_rows, request_summary
+from residents.selectors import request_list, request_rows, request_summary
 from residents.templatetags.residents import display
 from tests.factories import CompoundFactory
 from tests.residents.test_pages import form_data
@@ -26,20 +26,6 @@ from tests.residents.test_pages import form_data
 def logged(registry, make_request):
     """Requests in each community, newest last."""
     return [make_request(registry["compounds"][code]) for code in ("GY", "BQ", "JN", "GY", "JN")]
-
-
-@pytest.mark.parametrize(
-    ("role", "joined"),
-    [
-        ("programme_office", False),
-        ("leader", False),
-        ("sub_district_staff", False),
-        ("community_staff", True),
-        ("grid_worker", True),
-    ],
-)
-def test_only_a_community_joins_its_request_rows(users, role, joined):
-    assert joins_pay_off(users[role]) is joined
 
 
 @pytest.mark.parametrize("role", ["programme_office", "community_staff", "grid_worker"])
