@@ -179,16 +179,24 @@ PERMISSIONS: dict[str, dict[str, Iterable[Role]]] = {
 
 
 def get_profile(user) -> StaffProfile | None:
-    """The user's staff profile, cached on the user object for the request."""
+    """The user's staff profile, cached on the user object for the request (read with the
+    user itself when it comes from renovation.backends.ProfileModelBackend)."""
     if not getattr(user, "is_authenticated", False):
         return None
     if not hasattr(user, "_xinsheng_profile"):
-        user._xinsheng_profile = (
-            StaffProfile.objects.select_related("sub_district", "community")
-            .filter(user=user)
-            .first()
-        )
+        if _PROFILE.is_cached(user):  # joined to the user (None: the user has none)
+            user._xinsheng_profile = _PROFILE.get_cached_value(user)
+        else:
+            user._xinsheng_profile = (
+                StaffProfile.objects.select_related("sub_district", "community")
+                .filter(user=user)
+                .first()
+            )
     return user._xinsheng_profile
+
+
+# The user's side of the one-to-one field, which holds a profile read with the user.
+_PROFILE = StaffProfile._meta.get_field("user").remote_field
 
 
 def get_role(user) -> Role | None:

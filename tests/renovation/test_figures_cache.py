@@ -65,8 +65,9 @@ def test_dashboard_figures_come_from_the_cache_while_nothing_changes(
     programme, office, django_assert_num_queries
 ):
     first = dashboard(office)
-    # Session, user, staff profile, and the version of the figures' tables: nothing else.
-    with django_assert_num_queries(4):
+    # Session, the user with their staff profile, and the version of the figures' tables:
+    # nothing else.
+    with django_assert_num_queries(3):
         again = dashboard(office)
     assert again == first == summary_with_change(JUNE)
 
@@ -334,9 +335,9 @@ def test_project_list_reads_a_fixed_number_of_queries_from_the_cache(
     programme, office, django_assert_num_queries
 ):
     first = office.get(reverse("project-list"))
-    # Session, user, profile; the matching ids, the version of the projects' money, the
-    # sub-districts the filter offers, and the page's rows.
-    with django_assert_num_queries(7):
+    # Session, the user with their profile; the matching ids, the version of the projects'
+    # money, the sub-districts the filter offers, and the page's rows.
+    with django_assert_num_queries(6):
         again = office.get(reverse("project-list"))
     assert again.context["totals"] == first.context["totals"]
     assert list(again.context["page"]) == list(first.context["page"])

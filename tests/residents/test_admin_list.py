@@ -136,16 +136,16 @@ def test_local_staff_see_their_own_area_only(client, users, registry, varied):
 def test_the_list_of_a_community_runs_a_fixed_number_of_queries(
     client, users, registry, make_request, django_assert_num_queries
 ):
-    # Session, user, profile; sub-districts, communities; count, the page (its ids, then its
-    # rows joined to their compounds and categories, in one query).
+    # Session, the user with their profile; sub-districts, communities; count, the page
+    # (its ids, then its rows joined to their compounds and categories, in one query).
     client.force_login(users["programme_office"])
     make_request(category=ItemCategory.objects.get(code="roof_waterproofing"))
     community = {"community": registry["a1"].pk}
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(URL, community)
     for _ in range(5):
         make_request()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(URL, community)
 
 

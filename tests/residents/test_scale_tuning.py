@@ -219,7 +219,7 @@ def test_grid_workers_pages_run_the_same_few_queries(
     client.force_login(users["grid_worker"])
     for _ in range(3):
         make_request()
-    for name, queries in [("request-list", 6), ("request-create", 6)]:
+    for name, queries in [("request-list", 5), ("request-create", 5)]:
         client.get(reverse(name))  # warm the session
         with django_assert_num_queries(queries):
             client.get(reverse(name))
