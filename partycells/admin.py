@@ -161,7 +161,10 @@ class BuildingGroupAdmin(PartyModelAdmin):
     autocomplete_fields = ["branch", "building", "leader", "members"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_count=Count("members"))
+        # Ordered again: a grouped query does not take the model's ordering, which the
+        # autocomplete's pages need to be stable (Django warns of an unordered list).
+        counted = super().get_queryset(request).annotate(member_count=Count("members"))
+        return counted.order_by(*self.model._meta.ordering)
 
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, obj):
@@ -185,7 +188,10 @@ class VolunteerTeamAdmin(PartyModelAdmin):
     inlines = [VolunteerInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_count=Count("members"))
+        # Ordered again: a grouped query does not take the model's ordering, which the
+        # autocomplete's pages need to be stable (Django warns of an unordered list).
+        counted = super().get_queryset(request).annotate(member_count=Count("members"))
+        return counted.order_by(*self.model._meta.ordering)
 
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, obj):
@@ -280,7 +286,8 @@ class MeetingAdmin(PartyModelAdmin):
     inlines = [VoteInline, DecisionInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(decision_count=Count("decisions"))
+        counted = super().get_queryset(request).annotate(decision_count=Count("decisions"))
+        return counted.order_by(*self.model._meta.ordering)  # see BuildingGroupAdmin
 
     @admin.display(description=_("decisions"), ordering="decision_count")
     def decision_count(self, obj):

@@ -209,3 +209,16 @@ def test_branch_and_decision_changes_keep_their_history(client, users, branches)
     other = branches["JN"]
     url = reverse("admin:partycells_temporarybranch_history", args=[other.pk])
     assert client.get(url).status_code == 404
+
+
+def test_every_autocomplete_pages_an_ordered_list(rf, users):
+    """The admin's autocomplete (for every admin with search fields) pages the admin's own
+    queryset, which must be ordered: a grouped query drops the model's ordering, and an
+    unordered list pages unstably (Django warns)."""
+    from django.contrib import admin as django_admin
+
+    request = rf.get("/")
+    request.user = users["programme_office"]
+    for model, model_admin in django_admin.site._registry.items():
+        if model._meta.app_label == "partycells" and model_admin.search_fields:
+            assert model_admin.get_queryset(request).ordered, model.__name__
