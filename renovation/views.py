@@ -3,7 +3,6 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +38,7 @@ from .models import (
     RenovationProject,
     Role,
 )
+from .paging import paged
 from .registry_import import template_workbook_bytes
 from .selectors import report as report_figures
 from .selectors.projects import project_list_rows
@@ -63,17 +63,6 @@ def _require(user, model, action: str) -> None:
         raise PermissionDenied
 
 
-def _page(request: HttpRequest, queryset, per_page: int = 50, count: int | None = None) -> tuple:
-    """The requested page and the query string without its page number; `count`, when the
-    caller knows it already, spares the paginator its COUNT query."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    paginator = Paginator(queryset, per_page)
-    if count is not None:
-        paginator.count = count
-    return paginator.get_page(request.GET.get("page")), query.urlencode()
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     _require(request.user, Compound, VIEW)
@@ -92,7 +81,7 @@ def compound_list(request: HttpRequest) -> HttpResponse:
     compounds = CompoundFilter(
         request.GET, queryset=selectors.compound_list(user=request.user), request=request
     )
-    page, query = _page(request, compounds.qs)
+    page, query = paged(request, compounds.qs)
     context = {
         "filter": compounds,
         "filter_key": filter_form_key(compounds),
@@ -132,7 +121,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     # The ids of the matching projects answer both the totals and the number of pages.
     ids = list(projects.qs.order_by().values_list("pk", flat=True))
     totals = selectors.project_totals(ids)
-    page, query = _page(request, project_list_rows(projects.qs), count=len(ids))
+    page, query = paged(request, project_list_rows(projects.qs), count=len(ids))
     shown = list(page)
     context = {
         "filter": projects,
@@ -417,7 +406,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         raise PermissionDenied
     reports = scope_queryset(request.user, MonthlyReport.objects.select_related("requested_by"))
-    page, query = _page(request, reports, per_page=24)
+    page, query = paged(request, reports, per_page=24)
     context = {"form": form, "page": page, "query": query}
     return render(request, "renovation/report_list.html", context)
 

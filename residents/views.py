@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from renovation.cache import fragment_key, loaded_values
 from renovation.filters import filter_form_key
 from renovation.forms import add_service_errors
 from renovation.models import Building, Compound, RenovationProject, Role
+from renovation.paging import paged
 from renovation.selectors import building_list, compound_list
 
 from . import selectors, services
@@ -54,15 +54,8 @@ def _require(user, model, action: str) -> None:
         raise PermissionDenied
 
 
-def _page(request: HttpRequest, queryset, per_page: int = 30, count: int | None = None) -> tuple:
-    """The requested page of `queryset` and the query string without the page; `count`
-    when the caller already knows how many rows there are (one COUNT fewer)."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    paginator = Paginator(queryset, per_page)
-    if count is not None:
-        paginator.count = count
-    return paginator.get_page(request.GET.get("page")), query.urlencode()
+# The residents' lists are read on phones: shorter pages than the office's lists.
+PER_PAGE = 30
 
 
 # ---------------------------------------------------------------------------------------
@@ -79,7 +72,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
         request.GET, queryset=selectors.request_list(user=user), request=request
     )
     summary = selectors.request_summary(requests.qs)
-    page, query = _page(request, selectors.request_rows(requests.qs), count=summary["total"])
+    page, query = paged(
+        request, selectors.request_rows(requests.qs), PER_PAGE, count=summary["total"]
+    )
     can_change = has_permission(user, ResidentRequest, CHANGE)
     context = {
         "filter": requests,
@@ -389,7 +384,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
                 return redirect("survey-detail", pk=survey.pk)
     elif request.method == "POST":
         raise PermissionDenied
-    page, query = _page(request, selectors.survey_list(user=user))
+    page, query = paged(request, selectors.survey_list(user=user), PER_PAGE)
     return render(
         request, "residents/survey_list.html", {"page": page, "query": query, "form": form}
     )
@@ -479,7 +474,7 @@ def demand_list_list(request: HttpRequest) -> HttpResponse:
                 return redirect("demand-list-detail", pk=made.pk)
     elif request.method == "POST":
         raise PermissionDenied
-    page, query = _page(request, selectors.demand_list_list(user=user))
+    page, query = paged(request, selectors.demand_list_list(user=user), PER_PAGE)
     return render(
         request, "residents/demand_list_list.html", {"page": page, "query": query, "form": form}
     )

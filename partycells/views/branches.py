@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from renovation.access import ADD, CHANGE, VIEW, get_role, has_permission, scope_queryset
 from renovation.forms import add_service_errors
 from renovation.models import ProjectStatus, RenovationProject, Role
+from renovation.paging import paged
 
 from .. import selectors, services
 from ..filters import BranchFilter
@@ -38,7 +39,7 @@ from ..models import (
     VolunteerMember,
     VolunteerTeam,
 )
-from .common import flash_errors, paged, require, saved
+from .common import flash_errors, require, saved
 
 # ---------------------------------------------------------------------------------------
 # Branches

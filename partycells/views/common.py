@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -15,12 +14,6 @@ DISTRICT = "district"
 def require(user, model, action: str) -> None:
     if not has_permission(user, model, action):
         raise PermissionDenied
-
-
-def paged(request: HttpRequest, queryset, per_page: int = 50) -> tuple:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return Paginator(queryset, per_page).get_page(request.GET.get("page")), query.urlencode()
 
 
 def saved(request: HttpRequest, message: str, to: str, **kwargs) -> HttpResponse:

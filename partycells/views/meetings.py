@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from renovation.access import ADD, CHANGE, VIEW, has_permission, scope_queryset
 from renovation.forms import add_service_errors
+from renovation.paging import paged
 from renovation.selectors import community_list
 
 from .. import selectors, services
@@ -33,7 +34,7 @@ from ..models import (
     ObjectionSettlement,
     TemporaryBranch,
 )
-from .common import DISTRICT, flash_errors, paged, require, saved
+from .common import DISTRICT, flash_errors, require, saved
 
 # ---------------------------------------------------------------------------------------
 # Meetings and decisions
