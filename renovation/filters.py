@@ -1,12 +1,16 @@
 import django_filters
-from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .cache import fragment_key
 from .models import Compound, ProjectStatus, RenovationProject
 from .selectors import community_list, sub_district_list
-from .widgets import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple, RowChoiceField
+from .widgets import (
+    QuickNullBooleanSelect,
+    QuickSelect,
+    QuickSelectMultiple,
+    RowChoiceField,
+    options_key,
+)
 
 
 class RowChoiceFilter(django_filters.ModelChoiceFilter):
@@ -17,20 +21,10 @@ class RowChoiceFilter(django_filters.ModelChoiceFilter):
 
 
 def filter_form_key(filterset: django_filters.FilterSet) -> str:
-    """Everything a filter form's HTML depends on, for the template to keep it in the cache
-    (its widgets took a quarter of a list page): what was asked, and the options of each
-    choice of rows, read here (one small query each, which the form would make anyway), so
-    a new or renamed one shows at once. Its other choices are fixed in the code, and
-    fragment_key keys by language."""
-    form = filterset.form
-    offered = []
-    for name, field in form.fields.items():
-        if isinstance(field, RowChoiceField):
-            offered.append(field.rows())
-        elif isinstance(field, forms.ModelChoiceField):
-            raise TypeError(f"{name}: only a RowChoiceField's options can key the cache")
-    asked = [(name, filterset.data.getlist(name)) for name in form.fields]
-    return fragment_key(asked, offered)
+    """Everything a filter form's HTML depends on (options_key): what was asked, and the
+    options it offers. Rendering its widgets took a quarter of a list page."""
+    asked = [(name, filterset.data.getlist(name)) for name in filterset.form.fields]
+    return options_key(filterset.form, asked)
 
 
 def _sub_districts(request):

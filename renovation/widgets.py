@@ -1,6 +1,7 @@
 """Choices that render fast on pages with large areas: selects written in Python rather
 than a template per option, and a model choice built from a few columns of its rows rather
-than a model instance per option. Used by the filter forms of both apps and the logging form."""
+than a model instance per option; and the cache key of a form built of them. Used by the
+filter forms of both apps and the logging form."""
 
 from operator import itemgetter
 
@@ -8,6 +9,8 @@ from django import forms
 from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+
+from .cache import fragment_key
 
 
 def _attributes(attrs: dict) -> str:
@@ -92,3 +95,18 @@ class RowChoiceField(forms.ModelChoiceField):
         if self._rows is None:
             self._rows = list(self.queryset.values("pk", *self.columns))
         return self._rows
+
+
+def options_key(form: forms.Form, *depends_on) -> str:
+    """Everything a form's HTML depends on, for the template to keep it in the cache:
+    `depends_on` (what was asked, or chosen last time) and the options of each choice of
+    rows, read here (one small query each, which the form would make anyway), so a new or
+    renamed one shows at once. Its other choices are fixed in the code, and fragment_key
+    keys by language. A model choice whose options it cannot read is refused."""
+    offered = []
+    for name, field in form.fields.items():
+        if isinstance(field, RowChoiceField):
+            offered.append(field.rows())
+        elif isinstance(field, forms.ModelChoiceField):
+            raise TypeError(f"{name}: only a RowChoiceField's options can key the cache")
+    return fragment_key(*depends_on, offered)

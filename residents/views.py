@@ -18,6 +18,7 @@ from renovation.forms import add_service_errors
 from renovation.models import Building, Compound, RenovationProject, Role
 from renovation.paging import paged
 from renovation.selectors import building_list, compound_list
+from renovation.widgets import options_key
 
 from . import selectors, services
 from .filters import RequestFilter
@@ -129,17 +130,11 @@ def request_create(request: HttpRequest) -> HttpResponse:
             return redirect("request-detail", pk=logged.pk)
     context = {"form": form}
     if not form.is_bound:
-        context["form_key"] = _empty_form_key(form)
+        # The empty form's HTML is kept in the cache under its pickers' options and the
+        # compound chosen last (rendering it was two thirds of the page); a form with
+        # errors is never kept.
+        context["form_key"] = options_key(form, form.initial)
     return render(request, "residents/request_form.html", context)
-
-
-def _empty_form_key(form: RequestForm) -> str:
-    """Everything the empty logging form's HTML depends on, for the template to keep it in
-    the cache: its pickers' options and the compound chosen last. Rendering it was two
-    thirds of the page. The options are read here (the queries the pickers make anyway),
-    so a new building or category shows at once; a form with errors is never kept."""
-    offered = [form.fields[name].rows() for name in ("compound", "building", "category")]
-    return fragment_key(form.initial, offered)
 
 
 def _request_or_404(user, pk: int) -> ResidentRequest:
