@@ -2,11 +2,14 @@
 shows them; and the one rule deciding who sees a resident's phone number in full."""
 
 import datetime
+import functools
+import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -68,15 +71,40 @@ def shown_phone(user, request: ResidentRequest) -> str:
 # Requests
 
 
+def request_scope(*, user) -> QuerySet[ResidentRequest]:
+    """Requests of the user's area, before a grid worker's own are picked out of them
+    (request_list, request_parts): what a list's filter narrows."""
+    queryset = ResidentRequest.objects.select_related(*REQUEST_ROW_RELATED)
+    return scope_queryset(user, queryset)
+
+
+def _sees_own_only(user) -> bool:
+    profile = get_profile(user)
+    return profile is not None and profile.role == Role.GRID_WORKER and not user.is_superuser
+
+
 def request_list(*, user) -> QuerySet[ResidentRequest]:
     """Requests the user may see. Grid workers see only the ones they logged or were
     assigned; the community's whole queue is for its staff."""
-    queryset = ResidentRequest.objects.select_related(*REQUEST_ROW_RELATED)
-    queryset = scope_queryset(user, queryset)
-    profile = get_profile(user)
-    if profile is not None and profile.role == Role.GRID_WORKER and not user.is_superuser:
+    queryset = request_scope(user=user)
+    if _sees_own_only(user):
         queryset = queryset.filter(Q(logged_by=user) | Q(assigned_to=user))
     return queryset
+
+
+def request_parts(*, user, requests: QuerySet[ResidentRequest]) -> list[QuerySet]:
+    """`requests` (request_scope, filtered) narrowed to what `user` may see, as disjoint
+    parts whose union is exactly request_list's: for a grid worker, the requests they logged
+    and those given to them that someone else logged. Counted and paged part by part
+    (request_summary, request_rows), each part is read from its own index alone
+    (request_logged_by_page, request_assigned_page), where the `OR` of the two made
+    PostgreSQL read the row of every request the worker has, twice per page."""
+    if not _sees_own_only(user):
+        return [requests]
+    return [
+        requests.filter(logged_by=user),
+        requests.filter(assigned_to=user).exclude(logged_by=user),
+    ]
 
 
 # What a request's page, the export and the admin list show besides the request itself.
@@ -131,23 +159,45 @@ class PageFirst:
         return self.queryset
 
     def __getitem__(self, cut: slice) -> list:
-        page = self.queryset.values("pk")[cut]
+        return self.page(self.rows(), cut)
+
+    def page(self, rows: QuerySet, cut: slice) -> list:
+        """The `rows` of the page `cut` of the queryset, in its order."""
         ordering = self.queryset.query.order_by or self.queryset.model._meta.ordering
-        return list(self.rows().filter(pk__in=page).order_by(*ordering))
+        return list(rows.filter(pk__in=self.queryset.values("pk")[cut]).order_by(*ordering))
 
 
 class RequestRows(PageFirst):
     """Requests as the paginator cuts them (see PageFirst), each page joined to what the
-    cards show and nothing more."""
+    cards show and nothing more. Given in disjoint parts (request_parts), a page's ids are
+    the first of each part up to the page's end, merged and cut in one query."""
+
+    def __init__(self, parts: list[QuerySet]):
+        super().__init__(parts[0])
+        self.parts = parts
+
+    def count(self) -> int:
+        return sum(part.count() for part in self.parts)
 
     def rows(self) -> QuerySet:
         rows = ResidentRequest.objects.select_related(*REQUEST_CARD_RELATED)
         return rows.only(*REQUEST_CARD_FIELDS)
 
+    def __getitem__(self, cut: slice) -> list:
+        features = connections[self.queryset.db].features
+        if len(self.parts) == 1 or not features.supports_slicing_ordering_in_compound:
+            # One queryset (SQLite cannot cut the parts of a UNION: the parts as one again).
+            return PageFirst(functools.reduce(operator.or_, self.parts)).page(self.rows(), cut)
+        ordering = ResidentRequest._meta.ordering
+        firsts = [part.order_by(*ordering).values("pk")[: cut.stop] for part in self.parts]
+        candidates = firsts[0].union(*firsts[1:], all=True)
+        return list(self.rows().filter(pk__in=candidates).order_by(*ordering)[cut])
 
-def request_rows(requests: QuerySet[ResidentRequest]) -> RequestRows:
-    """`requests` ready to be paged through (see `RequestRows`)."""
-    return RequestRows(requests)
+
+def request_rows(requests: QuerySet[ResidentRequest] | list[QuerySet]) -> RequestRows:
+    """`requests`, a queryset or its disjoint parts (request_parts), ready to be paged
+    through (see `RequestRows`)."""
+    return RequestRows([requests] if isinstance(requests, QuerySet) else list(requests))
 
 
 def request_get(*, user, pk: int) -> ResidentRequest:
@@ -169,14 +219,19 @@ def request_get(*, user, pk: int) -> ResidentRequest:
     )
 
 
-def request_summary(requests: QuerySet[ResidentRequest]) -> dict:
+def request_summary(requests: QuerySet[ResidentRequest] | list[QuerySet]) -> dict:
     """Counts by status, how many are overdue and how many in all, over a (filtered) set
-    of requests, in one pass over them."""
+    of requests or its disjoint parts (request_parts), in one pass over them."""
+    parts = [requests] if isinstance(requests, QuerySet) else list(requests)
     overdue = Count("pk", filter=overdue_q(timezone.localdate()))
-    rows = requests.order_by().values_list("status").annotate(n=Count("pk"), overdue=overdue)
+    grouped = [
+        part.order_by().values_list("status").annotate(n=Count("pk"), overdue=overdue)
+        for part in parts
+    ]
+    rows = grouped[0].union(*grouped[1:], all=True) if len(grouped) > 1 else grouped[0]
     by_status, overdue_count = {}, 0
     for status, n, late in rows:
-        by_status[status] = n
+        by_status[status] = by_status.get(status, 0) + n
         overdue_count += late
     return {
         "total": sum(by_status.values()),

@@ -70,12 +70,12 @@ def request_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require(user, ResidentRequest, VIEW)
     requests = RequestFilter(
-        request.GET, queryset=selectors.request_list(user=user), request=request
+        request.GET, queryset=selectors.request_scope(user=user), request=request
     )
-    summary = selectors.request_summary(requests.qs)
-    page, query = paged(
-        request, selectors.request_rows(requests.qs), PER_PAGE, count=summary["total"]
-    )
+    # A grid worker's own requests, in the parts each read from an index (request_parts).
+    parts = selectors.request_parts(user=user, requests=requests.qs)
+    summary = selectors.request_summary(parts)
+    page, query = paged(request, selectors.request_rows(parts), PER_PAGE, count=summary["total"])
     can_change = has_permission(user, ResidentRequest, CHANGE)
     context = {
         "filter": requests,

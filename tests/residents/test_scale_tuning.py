@@ -16,7 +16,13 @@ from renovation.selectors import building_list
 from renovation.widgets import QuickNullBooleanSelect, QuickSelect, QuickSelectMultiple
 from residents.forms import RequestForm
 from residents.models import RequestKind, RequestStatus, ResidentRequest
-from residents.selectors import request_list, request_rows, request_summary
+from residents.selectors import (
+    request_list,
+    request_parts,
+    request_rows,
+    request_scope,
+    request_summary,
+)
 from residents.templatetags.residents import display
 from tests.factories import CompoundFactory
 from tests.residents.test_pages import form_data
@@ -43,6 +49,77 @@ def test_request_rows_page_the_same_rows_in_the_same_order(
     with django_assert_num_queries(1):  # sorted and cut, then joined, in one query
         page = rows[1:3]
         assert [(r.pk, r.compound.name, r.building, r.category) for r in page] == expected
+
+
+@pytest.fixture
+def worker_requests(registry, users, make_request, django_user_model):
+    """In the grid worker's community: requests they logged, some given to them as well,
+    some given to a colleague; requests logged by others, given to the worker or to
+    nobody; one logged by nobody (its author's account gone) and given to the worker."""
+    worker, colleague = users["grid_worker"], users["community_staff"]
+    gy = registry["compounds"]["GY"]
+    mine = [make_request(gy) for _ in range(4)]
+    theirs = [make_request(gy, user=colleague) for _ in range(5)]
+    for request, to in [(mine[0], worker), (mine[1], colleague), (theirs[0], worker)]:
+        ResidentRequest.objects.filter(pk=request.pk).update(assigned_to=to)
+    ResidentRequest.objects.filter(pk__in=[theirs[1].pk, theirs[2].pk]).update(assigned_to=worker)
+    ResidentRequest.objects.filter(pk=theirs[2].pk).update(logged_by=None)
+    ResidentRequest.objects.filter(pk=theirs[3].pk).update(due_on="2021-01-01")
+    ResidentRequest.objects.filter(pk=mine[2].pk).update(due_on="2021-01-01")
+    return worker
+
+
+def test_a_grid_workers_parts_are_exactly_their_requests(worker_requests):
+    worker = worker_requests
+    seen = request_list(user=worker)
+    parts = request_parts(user=worker, requests=request_scope(user=worker))
+    ids = [list(part.values_list("pk", flat=True)) for part in parts]
+    assert len(parts) == 2 and not set(ids[0]) & set(ids[1])  # disjoint: nothing twice
+    assert sorted(ids[0] + ids[1]) == sorted(seen.values_list("pk", flat=True))
+    assert len(ids[0]) == 4 and len(ids[1]) == 3  # given, logged by someone else or nobody
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_a_grid_workers_pages_merge_their_parts_in_order(
+    worker_requests, size, django_assert_num_queries
+):
+    worker = worker_requests
+    ordered = list(request_list(user=worker).values_list("pk", flat=True))
+    rows = request_rows(request_parts(user=worker, requests=request_scope(user=worker)))
+    pages = []
+    for start in range(0, len(ordered), size):
+        with django_assert_num_queries(1):  # the parts cut and merged, then joined
+            pages.append([r.pk for r in rows[start : start + size]])
+    assert [pk for page in pages for pk in page] == ordered
+    assert all(len(page) == size for page in pages[:-1])
+
+
+def test_a_grid_workers_summary_adds_up_their_parts(worker_requests, django_assert_num_queries):
+    worker = worker_requests
+    seen = request_list(user=worker)
+    parts = request_parts(user=worker, requests=request_scope(user=worker))
+    with django_assert_num_queries(1):
+        summary = request_summary(parts)
+    assert summary == request_summary(seen)
+    assert summary["total"] == seen.count() == 7
+    assert summary["overdue"] == seen.overdue().count() == 1
+
+
+def test_a_grid_workers_filtered_list_on_the_page(client, worker_requests):
+    worker = worker_requests
+    client.force_login(worker)
+    for query in ["", "?status=new", "?overdue=true", "?overdue=false"]:
+        response = client.get(reverse("request-list") + query)
+        expected = request_list(user=worker)
+        if "status" in query:
+            expected = expected.filter(status="new")
+        elif "true" in query:
+            expected = expected.overdue()
+        elif "false" in query:
+            expected = expected.exclude(pk__in=expected.overdue())
+        shown = [r.pk for r in response.context["page"].object_list]
+        assert shown == list(expected.values_list("pk", flat=True))
+        assert response.context["summary"]["total"] == expected.count()
 
 
 def test_office_request_list_runs_a_fixed_number_of_queries(
