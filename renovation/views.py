@@ -116,7 +116,7 @@ def registry_template(request: HttpRequest) -> HttpResponse:
 def project_list(request: HttpRequest) -> HttpResponse:
     _require(request.user, RenovationProject, VIEW)
     projects = ProjectFilter(
-        request.GET, queryset=selectors.project_list(user=request.user), request=request
+        request.GET, queryset=selectors.project_scope(user=request.user), request=request
     )
     # The ids of the matching projects answer both the totals and the number of pages.
     ids = list(projects.qs.order_by().values_list("pk", flat=True))

@@ -343,8 +343,27 @@ def test_project_list_reads_a_fixed_number_of_queries_from_the_cache(
     assert list(again.context["page"]) == list(first.context["page"])
 
 
+def test_project_totals_are_kept_per_set_of_projects(programme, office):
+    """Each filter's totals are its own projects' (kept under the set), and the same set's
+    totals change with the money."""
+    for status in ["", "under_construction", "completed", ""]:
+        matching = RenovationProject.objects.all()
+        if status:
+            matching = matching.filter(status=status)
+        assert list_totals(office, status=status) == independent_totals(matching)
+    project = RenovationProject.objects.filter(allocations__isnull=False).first()
+    allocation = project.allocations.first()
+    allocation.amount += Decimal("1000.00")
+    allocation.save()
+    everything = RenovationProject.objects.all()
+    assert list_totals(office) == independent_totals(everything)
+
+
 def test_project_totals_work_figures_out_anew_when_a_project_is_missing(programme, monkeypatch):
-    monkeypatch.setattr(selectors.projects, "cached", lambda *args: {})
+    def cached(name, tables, compute):  # the totals worked out, from figures lacking all
+        return {} if name == "project-figures" else compute()
+
+    monkeypatch.setattr(selectors.projects, "cached", cached)
     everything = RenovationProject.objects.all()
     assert selectors.project_totals(everything) == independent_totals(everything)
 
