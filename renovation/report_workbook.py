@@ -50,6 +50,13 @@ def wan(amount) -> Decimal:
     return (Decimal(amount) / TEN_THOUSAND).quantize(Decimal("0.01"))
 
 
+class Formula(str):
+    """A formula the workbook works out. Any other text is written as text, even when it
+    starts with "=": names and residents' words (a wish left on the public page) must never
+    become a formula in the joint meeting's workbook, where one could compute, link out or
+    leak the sheet."""
+
+
 class SheetWriter:
     """A write-only sheet: title, subtitle, header, rows, and a totals row of formulas."""
 
@@ -73,6 +80,8 @@ class SheetWriter:
 
     def _cell(self, value, *, number_format=None, font=None, fill=None, border=None):
         cell = WriteOnlyCell(self.sheet, value=value)
+        if cell.data_type == "f" and not isinstance(value, Formula):
+            cell.data_type = "s"  # text that starts with "=" stays text (see Formula)
         if number_format:
             cell.number_format = number_format
         if font:
@@ -107,9 +116,9 @@ class SheetWriter:
             if index == 1:
                 value = label
             elif extra and index in extra:
-                value = extra[index].format(row=last_row + 1)
+                value = Formula(extra[index].format(row=last_row + 1))
             elif column.total and last_row >= first_row:
-                value = f"=SUM({letter}{first_row}:{letter}{last_row})"
+                value = Formula(f"=SUM({letter}{first_row}:{letter}{last_row})")
             elif column.total:
                 value = 0
             else:
@@ -182,7 +191,7 @@ def write_summary(workbook, context) -> None:
     def line(label: str, key: str, unit: str, fmt: str = INTEGER, convert=lambda v: v) -> int:
         row = sheet.row + 1
         return sheet.write(
-            [label, convert(now[key]), convert(before[key]), change.format(row=row), unit],
+            [label, convert(now[key]), convert(before[key]), Formula(change.format(row=row)), unit],
             formats=dict.fromkeys((1, 2, 3), fmt),
         )
 
@@ -198,9 +207,9 @@ def write_summary(workbook, context) -> None:
     sheet.write(
         [
             f"{month.year}年计划改造小区",
-            f"=SUM(B{first_status_row}:B{first_status_row + 3})",
-            f"=SUM(C{first_status_row}:C{first_status_row + 3})",
-            change.format(row=planned_row),
+            Formula(f"=SUM(B{first_status_row}:B{first_status_row + 3})"),
+            Formula(f"=SUM(C{first_status_row}:C{first_status_row + 3})"),
+            Formula(change.format(row=planned_row)),
             "个",
         ]
     )
@@ -218,9 +227,9 @@ def write_summary(workbook, context) -> None:
     sheet.write(
         [
             "资金下达率",
-            f"=IF(B{budget_row}=0,0,B{allocated_row}/B{budget_row})",
-            f"=IF(C{budget_row}=0,0,C{allocated_row}/C{budget_row})",
-            change.format(row=rate_row),
+            Formula(f"=IF(B{budget_row}=0,0,B{allocated_row}/B{budget_row})"),
+            Formula(f"=IF(C{budget_row}=0,0,C{allocated_row}/C{budget_row})"),
+            Formula(change.format(row=rate_row)),
             "",
         ],
         formats=percent,
@@ -228,9 +237,9 @@ def write_summary(workbook, context) -> None:
     sheet.write(
         [
             "资金拨付率（占已下达）",
-            f"=IF(B{allocated_row}=0,0,B{paid_row}/B{allocated_row})",
-            f"=IF(C{allocated_row}=0,0,C{paid_row}/C{allocated_row})",
-            change.format(row=rate_row + 1),
+            Formula(f"=IF(B{allocated_row}=0,0,B{paid_row}/B{allocated_row})"),
+            Formula(f"=IF(C{allocated_row}=0,0,C{paid_row}/C{allocated_row})"),
+            Formula(change.format(row=rate_row + 1)),
             "",
         ],
         formats=percent,
@@ -346,7 +355,7 @@ def write_projects(workbook, context) -> None:
                 project.budget,
                 project.allocated_then,
                 project.paid_then,
-                f"=IF(M{row}=0,0,N{row}/M{row})",
+                Formula(f"=IF(M{row}=0,0,N{row}/M{row})"),
                 str(status.label),
                 Decimal(project.progress_then) / 100,
                 project.planned_start,

