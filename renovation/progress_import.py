@@ -573,6 +573,9 @@ def template_workbook_bytes(projects: Iterable[RenovationProject], *, as_of: dat
                 getattr(project, "progress", None),
             ]
         )
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # a name that starts with "=" is a name, not a formula
+                cell.data_type = "s"
         sheet.cell(
             sheet.max_row, TEMPLATE_FIELDS.index("recorded_on") + 1
         ).number_format = "yyyy-mm-dd"

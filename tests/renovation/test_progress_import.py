@@ -707,6 +707,15 @@ def test_template_filled_in_imports(projects, users, client, tmp_path):
     assert "2 rows have no 形象进度 and were not imported" in result.warnings[0].message
 
 
+def test_template_writes_a_name_that_looks_like_a_formula_as_text(projects, users, client):
+    compound = projects["GY"].compound
+    compound.name = "=1+2"
+    compound.save()
+    workbook = download_template(client, users["programme_office"])
+    cells = [row[2] for row in workbook.active.iter_rows() if row[2].value == "=1+2"]
+    assert len(cells) == 1 and cells[0].data_type == "s"
+
+
 @pytest.mark.parametrize("role", ["leader", "community_staff", "finance", "no_role"])
 def test_template_download_is_forbidden_without_add_permission(projects, users, client, role):
     client.force_login(users[role])
