@@ -399,8 +399,8 @@ def write_funding(workbook, context) -> None:
     )
     rates = {5: "=IF(B{row}=0,0,C{row}/B{row})", 6: "=IF(C{row}=0,0,D{row}/C{row})"}
 
-    def rate_cells(row: int) -> list[str]:
-        return [rates[5].format(row=row), rates[6].format(row=row)]
+    def rate_cells(row: int) -> list[Formula]:
+        return [Formula(rates[5].format(row=row)), Formula(rates[6].format(row=row))]
 
     sheet.note(f"一、{month.year}年资金来源（按渠道）")
     first = sheet.row + 1
@@ -443,7 +443,7 @@ def write_national_statistics(workbook, context) -> None:
     sheet.write(["本年累计新开工小区惠及户数", stats["started_year_households"], "户"])
     planned_row = sheet.write(["本年计划改造小区", stats["planned_year"], "个"])
     sheet.write(
-        ["开工率", f"=IF(B{planned_row}=0,0,B{started_row}/B{planned_row})", ""],
+        ["开工率", Formula(f"=IF(B{planned_row}=0,0,B{started_row}/B{planned_row})"), ""],
         formats={1: PERCENT},
     )
     sheet.write(["本年完工小区", stats["completed_year"], "个"])

@@ -96,8 +96,19 @@ def test_text_that_looks_like_a_formula_stays_text(programme):
     assert len(typed_cells) == 1 and typed_cells[0].data_type == "s"
     formulas = [cell for cell in cells if cell.data_type == "f"]
     assert formulas and all(cell.value.startswith(("=SUM(", "=IF(")) for cell in formulas)
-    summary = workbook(JUNE)["总览"]
-    assert any(cell.data_type == "f" for row in summary.iter_rows(min_row=4) for cell in row)
+
+
+def test_the_workbooks_own_formulas_stay_formulas(programme):
+    """With no typed text that starts with "=", every such cell of every sheet is one of
+    the workbook's own formulas, and each sheet that works figures out has some."""
+    book = workbook(JUNE)
+    for sheet in book.worksheets:
+        cells = [cell for row in sheet.iter_rows() for cell in row]
+        looks = [cell for cell in cells if str(cell.value or "").startswith("=")]
+        assert all(cell.data_type == "f" for cell in looks), sheet.title
+    for title in ["总览", "项目进度", "资金", "居民诉求", "议定事项", "统计月报"]:
+        rows = book[title].iter_rows(min_row=4)
+        assert any(cell.data_type == "f" for row in rows for cell in row), title
 
 
 def test_a_change_in_july_does_not_alter_junes_report(programme, users):
