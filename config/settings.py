@@ -125,17 +125,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool(
-    "DATABASE_PREPARED_STATEMENTS", True
-):
-    # Parameters sent apart from the SQL (psycopg's server-side binding), so a query that
-    # runs again with other values has the same text, and psycopg prepares it on the
-    # connection after its second run: PostgreSQL then plans it once per connection, not
-    # on every request (planning the joins of a list page took longer than running them).
-    # Behind PgBouncer in transaction mode, set DATABASE_PREPARED_STATEMENTS=0.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=2
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The covering indexes of the grid workers' lists (residents.ResidentRequest) carry
