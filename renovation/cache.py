@@ -14,7 +14,9 @@ those tables changes, whichever way it is written:
 - transitions are only added, or deleted with their project, which writes the project's
   history (or, in the demo city's raw reset, with its compounds);
 - compounds have no history: their count, their count of old ones and their latest update
-  time (auto_now, which the registry import also sets on its bulk updates) stand for it.
+  time (auto_now, which the registry import also sets on its bulk updates) stand for it;
+- sub-districts and communities have no history either: their count, largest id and latest
+  update time stand for it.
 
 An id is taken when a row is written, not when its transaction commits, so a transaction
 still open may commit later with an id below the largest one seen. Figures are therefore
@@ -35,11 +37,14 @@ from django.db.models import Model
 from django.utils.translation import get_language
 
 from .models import (
+    Community,
     Compound,
     Disbursement,
     FundingAllocation,
+    ProgressUpdate,
     ProjectTransition,
     RenovationProject,
+    SubDistrict,
 )
 
 T = TypeVar("T")
@@ -48,6 +53,12 @@ T = TypeVar("T")
 FIGURE_TABLES = (Compound, RenovationProject, ProjectTransition, FundingAllocation, Disbursement)
 # The tables of each project's households, budget and money (selectors.projects).
 PROJECT_MONEY_TABLES = (RenovationProject, FundingAllocation, Disbursement)
+# The tables a page of the project list is worked out from (selectors.projects.project_page):
+# the projects, their money and progress, and the places that name and order them.
+PROJECT_LIST_TABLES = (*PROJECT_MONEY_TABLES, ProgressUpdate, Compound, Community, SubDistrict)
+# Tables without history whose count, largest id and latest update stand for their version.
+_UNHISTORIED = (Community, SubDistrict)
+_UNHISTORIED_COLUMNS = ("COUNT(*)", "MAX(id)", "MAX(updated_at)")
 
 # Entries of past versions are never read again; the timeout lets the cache drop them.
 TIMEOUT = 24 * 60 * 60
@@ -108,6 +119,9 @@ def _version_sql(tables: tuple[type[Model], ...]) -> str:
                 "MAX(updated_at)",
             ]
             source = f" FROM {table}"
+            continue
+        if model in _UNHISTORIED:
+            columns += [f"(SELECT {f} FROM {table})" for f in _UNHISTORIED_COLUMNS]
             continue
         columns.append(f"(SELECT MAX(id) FROM {table})")
         if model is not ProjectTransition:

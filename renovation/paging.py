@@ -1,15 +1,27 @@
 """Lists shown a page at a time, for the views of every app."""
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 
 
 def paged(request: HttpRequest, rows, per_page: int = 50, count: int | None = None) -> tuple:
     """The requested page of `rows` and the query string without its page number; `count`,
     when the caller knows it already, spares the paginator its COUNT query."""
-    query = request.GET.copy()
-    query.pop("page", None)
     paginator = Paginator(rows, per_page)
     if count is not None:
         paginator.count = count
-    return paginator.get_page(request.GET.get("page")), query.urlencode()
+    return paginator.get_page(request.GET.get("page")), query_without_page(request)
+
+
+def page_of(rows: list, number: int, count: int, per_page: int = 50) -> Page:
+    """A page already cut (its `rows`, page `number` of `count` in all), for the template."""
+    paginator = Paginator([], per_page)
+    paginator.count = count
+    return Page(rows, number, paginator)
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The request's query string without its page number, for the pages' links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

@@ -38,10 +38,9 @@ from .models import (
     RenovationProject,
     Role,
 )
-from .paging import paged
+from .paging import page_of, paged, query_without_page
 from .registry_import import template_workbook_bytes
 from .selectors import report as report_figures
-from .selectors.projects import project_list_rows
 from .selectors.report import Month
 from .services import (
     allocation_create,
@@ -118,21 +117,18 @@ def project_list(request: HttpRequest) -> HttpResponse:
     projects = ProjectFilter(
         request.GET, queryset=selectors.project_scope(user=request.user), request=request
     )
-    # The ids of the matching projects answer both the totals and the number of pages.
-    ids = list(projects.qs.order_by().values_list("pk", flat=True))
-    totals = selectors.project_totals(ids)
-    page, query = paged(request, project_list_rows(projects.qs), count=len(ids))
-    shown = list(page)
+    listed = selectors.project_page(projects.qs, request.GET.get("page"))
+    page = page_of(listed["rows"], listed["number"], listed["count"])
     context = {
         "filter": projects,
         "filter_key": filter_form_key(projects),
         "page": page,
         # The rows' HTML is kept in the cache under what they show; the template calls
         # `rows` (works out their cells) only when it is not there.
-        "rows_key": fragment_key(shown),
-        "rows": functools.partial(_project_rows, shown),
-        "query": query,
-        "totals": totals,
+        "rows_key": fragment_key(listed["rows"]),
+        "rows": functools.partial(_project_rows, listed["rows"]),
+        "query": query_without_page(request),
+        "totals": listed["totals"],
         "can_add": has_permission(request.user, RenovationProject, ADD),
         "can_import_progress": has_permission(request.user, ProgressUpdate, ADD),
     }

@@ -39,6 +39,8 @@ class SubDistrict(models.Model):
     )
     name = models.CharField(_("name"), max_length=50)
     code = models.CharField(_("code"), max_length=20)
+    # With the count and the largest id, what renovation.cache reads as the table's version.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     scope_lookups = {"sub_district": "pk", "community": "communities"}
 
@@ -64,6 +66,8 @@ class Community(models.Model):
     )
     name = models.CharField(_("name"), max_length=50)
     code = models.CharField(_("code"), max_length=20)
+    # With the count and the largest id, what renovation.cache reads as the table's version.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     scope_lookups = {"sub_district": "sub_district", "community": "pk"}
 

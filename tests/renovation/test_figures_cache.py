@@ -26,6 +26,7 @@ from renovation.selectors.report import Month, summary_with_change
 from renovation.services import (
     allocation_create,
     disbursement_create,
+    progress_record,
     project_create,
     project_transition,
 )
@@ -335,9 +336,9 @@ def test_project_list_reads_a_fixed_number_of_queries_from_the_cache(
     programme, office, django_assert_num_queries
 ):
     first = office.get(reverse("project-list"))
-    # Session, the user with their profile; the matching ids, the version of the projects'
-    # money, the sub-districts the filter offers, and the page's rows.
-    with django_assert_num_queries(6):
+    # Session, the user with their profile; the version of the tables the page is worked
+    # out from, and the sub-districts the filter offers.
+    with django_assert_num_queries(4):
         again = office.get(reverse("project-list"))
     assert again.context["totals"] == first.context["totals"]
     assert list(again.context["page"]) == list(first.context["page"])
@@ -414,3 +415,56 @@ def test_project_list_filter_form_shows_a_renamed_sub_district(registry, office)
     registry["sub_a"].name = "新雅儒街道"
     registry["sub_a"].save()
     assert "新雅儒街道" in office.get(reverse("project-list")).content.decode()
+
+
+def project_row(client, project) -> object:
+    rows = client.get(reverse("project-list")).context["page"].object_list
+    return next(row for row in rows if row.pk == project.pk)
+
+
+def test_project_list_rows_show_a_renamed_place_at_once(registry, office):
+    """A page of the list is kept under the version of the places that name its rows too:
+    communities and sub-districts, which have no history, by their latest update."""
+    project = ProjectFactory(compound=CompoundFactory(community=registry["b1"]))
+    before = project_row(office, project)
+    community, sub_district = registry["b1"], registry["b1"].sub_district
+    community.name = "更名社区"
+    community.save()
+    assert project_row(office, project).community_name == "更名社区"
+    sub_district.name = "更名街道"
+    sub_district.save()
+    assert project_row(office, project).sub_district_name == "更名街道"
+    assert before.sub_district_name != "更名街道"
+    assert "更名街道 更名社区" in office.get(reverse("project-list")).content.decode()
+
+
+def test_project_list_rows_show_new_progress_at_once(programme, office, users):
+    project = programme["built"]
+    latest = project.progress_updates.order_by("-recorded_on").first()
+    assert project_row(office, project).progress == latest.percent
+    progress_record(
+        project=project,
+        percent=latest.percent + 5,
+        on=latest.recorded_on + datetime.timedelta(days=1),
+        user=users["programme_office"],
+    )
+    assert project_row(office, project).progress == latest.percent + 5
+
+
+def test_project_list_pages_are_kept_per_filter_page_and_area(registry, office, client, users):
+    """Each filter, page and person's area has its own page of the list."""
+    for community in [registry["a1"], registry["b1"]]:
+        for _ in range(3):
+            ProjectFactory(compound=CompoundFactory(community=community))
+    everything = office.get(reverse("project-list")).context["totals"]["count"]
+    client.force_login(users["sub_district_staff"])
+    own = client.get(reverse("project-list")).context["totals"]["count"]
+    assert (
+        own
+        == RenovationProject.objects.filter(
+            compound__community__sub_district=users["sub_district_staff"].staff_profile.sub_district
+        ).count()
+    )
+    assert own < everything == RenovationProject.objects.count()
+    key = office.get(reverse("project-list"), {"is_key": "true"}).context["totals"]["count"]
+    assert key == RenovationProject.objects.filter(is_key=True).count()
