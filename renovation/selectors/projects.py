@@ -131,12 +131,13 @@ def project_page(projects: QuerySet[RenovationProject], number, per_page: int = 
     """Page `number` of `projects` (a project_scope, filtered) as the project list shows it:
     how many match, their totals, the page's number and its rows (project_list_rows).
 
-    Kept in the cache under the query that selects the projects (the filter, the person's
-    area and today's date are all in it) and the version of every table the rows are worked
-    out from (cache.PROJECT_LIST_TABLES): working it out was most of the list's time, and
-    projects, money and places change a few times a day."""
+    Kept in the cache under the query that selects the projects (the filter and the person's
+    area are in it), today's date (which rows are delayed) and the version of every table
+    the rows are worked out from (cache.PROJECT_LIST_TABLES): working it out was most of the
+    list's time, and projects, money and places change a few times a day."""
     sql, params = projects.values("pk").query.sql_with_params()
-    digest = hashlib.sha256(repr((sql, params, per_page, number)).encode()).hexdigest()[:32]
+    asked = (sql, params, timezone.localdate(), per_page, number)
+    digest = hashlib.sha256(repr(asked).encode()).hexdigest()[:32]
 
     def work_out() -> dict:
         ids = list(projects.order_by().values_list("pk", flat=True))

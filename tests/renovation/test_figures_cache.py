@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from renovation import selectors, services
 from renovation.models import (
@@ -468,3 +469,17 @@ def test_project_list_pages_are_kept_per_filter_page_and_area(registry, office, 
     assert own < everything == RenovationProject.objects.count()
     key = office.get(reverse("project-list"), {"is_key": "true"}).context["totals"]["count"]
     assert key == RenovationProject.objects.filter(is_key=True).count()
+
+
+def test_project_list_rows_are_delayed_from_the_day_after_the_planned_finish(
+    registry, office, monkeypatch
+):
+    """Whether a row is delayed depends on the day: a page kept yesterday is not today's."""
+    today = timezone.localdate()
+    project = ProjectFactory(
+        compound=CompoundFactory(community=registry["b1"]),
+        planned_finish=today + datetime.timedelta(days=1),
+    )
+    assert project_row(office, project).delayed is False
+    monkeypatch.setattr(timezone, "localdate", lambda: today + datetime.timedelta(days=2))
+    assert project_row(office, project).delayed is True
