@@ -20,11 +20,14 @@ those tables changes, whichever way it is written:
 
 An id is taken when a row is written, not when its transaction commits, so a transaction
 still open may commit later with an id below the largest one seen. Figures are therefore
-stored only if, after the version was read, no other transaction holds a write lock on those
-tables: whatever writes after that takes later ids, which change the version when it
-commits. (On PostgreSQL; SQLite lets one transaction write at a time, so its ids come in
-commit order.) A write that bypasses all of this, such as QuerySet.update() on these tables
-(no code path does it), would have to clear the cache itself."""
+stored only if, before they are worked out, no other transaction holds a write lock on those
+tables and the version read again after that check is unchanged: every id taken before the
+check is then committed (and in the version) or gone, and whatever writes after it takes
+later ids, which change the version when it commits. (On PostgreSQL; SQLite lets one
+transaction write at a time, so its ids come in commit order.) A write that bypasses all of
+this, such as QuerySet.update() on these tables (no code path does it), would have to clear
+the cache itself. An update time comes from the application server's clock: keep the
+servers' clocks in step (NTP), or a rename stamped earlier than the latest may not show."""
 
 import functools
 import hashlib
@@ -71,17 +74,26 @@ _WRITE_LOCKS = ["RowExclusiveLock", "ShareRowExclusiveLock", "ExclusiveLock", "A
 def cached(name: str, tables: tuple[type[Model], ...], compute: Callable[[], T]) -> T:
     """`compute()`, from the cache while none of `tables` has changed since it was stored."""
     database = connection.settings_dict["NAME"]
-    with connection.cursor() as cursor:
-        cursor.execute(_version_sql(tables))
-        version = cursor.fetchone()
+    version = _version(tables)
     digest = hashlib.sha256(repr((database, version)).encode()).hexdigest()[:32]
     key = f"renovation:{name}:{digest}"
     value = cache.get(key)
     if value is None:
+        # Stored only if it is surely of this version: no other transaction was writing to
+        # the tables when asked (so every id taken so far is committed or gone), and the
+        # version read after that is the same. A writer still open when the version was read
+        # could otherwise commit while the value is worked out, below the ids seen.
+        storable = not _maybe_writing(tables) and _version(tables) == version
         value = compute()
-        if not _maybe_writing(tables):
+        if storable:
             cache.set(key, value, TIMEOUT)
     return value
+
+
+def _version(tables: tuple[type[Model], ...]) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql(tables))
+        return cursor.fetchone()
 
 
 def fragment_key(*depends_on) -> str:

@@ -5,6 +5,7 @@ import hashlib
 from array import array
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import (
     Case,
@@ -75,7 +76,8 @@ def project_scope(*, user) -> QuerySet[RenovationProject]:
                 default=Value(False),
             ),
         )
-        .order_by(*RenovationProject._meta.ordering)
+        # The id last, so that projects alike in the rest keep their place from page to page.
+        .order_by(*RenovationProject._meta.ordering, "pk")
     )
     return scope_queryset(user, queryset)
 
@@ -131,13 +133,15 @@ def project_page(projects: QuerySet[RenovationProject], number, per_page: int = 
     """Page `number` of `projects` (a project_scope, filtered) as the project list shows it:
     how many match, their totals, the page's number and its rows (project_list_rows).
 
-    Kept in the cache under the query that selects the projects (the filter and the person's
-    area are in it), today's date (which rows are delayed) and the version of every table
-    the rows are worked out from (cache.PROJECT_LIST_TABLES): working it out was most of the
-    list's time, and projects, money and places change a few times a day."""
-    sql, params = projects.values("pk").query.sql_with_params()
-    asked = (sql, params, timezone.localdate(), per_page, number)
-    digest = hashlib.sha256(repr(asked).encode()).hexdigest()[:32]
+    Kept in the cache under the query that selects the projects (the filter, the person's
+    area and the day that decides which are delayed are all in it) and the version of every
+    table the rows are worked out from (cache.PROJECT_LIST_TABLES): working it out was most
+    of the list's time, and projects, money and places change a few times a day."""
+    try:
+        sql, params = projects.query.sql_with_params()
+    except EmptyResultSet:  # an area with nothing in it
+        sql, params = "", ()
+    digest = hashlib.sha256(repr((sql, params, per_page, number)).encode()).hexdigest()[:32]
 
     def work_out() -> dict:
         ids = list(projects.order_by().values_list("pk", flat=True))

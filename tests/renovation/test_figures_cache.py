@@ -289,6 +289,56 @@ def test_a_write_committed_after_a_later_one_still_shows(registry, users, client
     assert dashboard(client) == summary_with_change(JUNE)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_write_committed_while_figures_are_worked_out_still_shows(
+    registry, users, client, monkeypatch
+):
+    """An allocation open when the version is read commits, below the ids seen, while the
+    figures are being worked out: those figures must not be kept under that version."""
+    office, finance = users["programme_office"], users["finance"]
+    project = ProjectFactory(compound=registry["compounds"]["GY"])
+    project.transitions.create(to_status=ProjectStatus.PIPELINE, effective_on=D(2022, 1, 1))
+    first_source = FundingSourceFactory(amount=Decimal("1000"))
+    second_source = FundingSourceFactory(amount=Decimal("1000"))
+    client.force_login(office)
+    written, commit = threading.Event(), threading.Event()
+
+    def first_allocation():
+        try:
+            with transaction.atomic():
+                allocation_create(
+                    source=first_source,
+                    project=project,
+                    amount="300",
+                    on=D(2022, 6, 1),
+                    user=finance,
+                )
+                written.set()
+                commit.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_allocation)
+    thread.start()
+    assert written.wait(10)
+    allocation_create(
+        source=second_source, project=project, amount="200", on=D(2022, 6, 1), user=finance
+    )
+    work_out = selectors.report.summary_with_change
+
+    def commit_meanwhile(month):
+        figures = work_out(month)
+        commit.set()  # the first allocation commits before the figures are kept
+        thread.join()
+        return figures
+
+    monkeypatch.setattr(selectors.report, "summary_with_change", commit_meanwhile)
+    assert dashboard(client)["now"]["batch_allocated"] == Decimal("200")
+    monkeypatch.setattr(selectors.report, "summary_with_change", work_out)
+    assert dashboard(client)["now"]["batch_allocated"] == Decimal("500")
+
+
 # --- The project list's totals ---------------------------------------------------------------
 
 
