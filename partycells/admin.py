@@ -34,6 +34,12 @@ from .selectors import count_subquery
 class PartyModelAdmin(ScopedModelAdmin):
     """Scoped admin whose many-to-many choices are scoped too."""
 
+    def counted(self, queryset, **counts):
+        """`queryset` with `counts` (Count annotations), in the model's order again: a
+        grouped query does not take it, and the autocomplete's pages need it to be stable
+        (Django warns of an unordered list)."""
+        return queryset.annotate(**counts).order_by(*self.model._meta.ordering)
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         related = db_field.related_model
         if hasattr(related, "scope_lookups"):
@@ -161,10 +167,7 @@ class BuildingGroupAdmin(PartyModelAdmin):
     autocomplete_fields = ["branch", "building", "leader", "members"]
 
     def get_queryset(self, request):
-        # Ordered again: a grouped query does not take the model's ordering, which the
-        # autocomplete's pages need to be stable (Django warns of an unordered list).
-        counted = super().get_queryset(request).annotate(member_count=Count("members"))
-        return counted.order_by(*self.model._meta.ordering)
+        return self.counted(super().get_queryset(request), member_count=Count("members"))
 
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, obj):
@@ -188,10 +191,7 @@ class VolunteerTeamAdmin(PartyModelAdmin):
     inlines = [VolunteerInline]
 
     def get_queryset(self, request):
-        # Ordered again: a grouped query does not take the model's ordering, which the
-        # autocomplete's pages need to be stable (Django warns of an unordered list).
-        counted = super().get_queryset(request).annotate(member_count=Count("members"))
-        return counted.order_by(*self.model._meta.ordering)
+        return self.counted(super().get_queryset(request), member_count=Count("members"))
 
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, obj):
@@ -286,8 +286,7 @@ class MeetingAdmin(PartyModelAdmin):
     inlines = [VoteInline, DecisionInline]
 
     def get_queryset(self, request):
-        counted = super().get_queryset(request).annotate(decision_count=Count("decisions"))
-        return counted.order_by(*self.model._meta.ordering)  # see BuildingGroupAdmin
+        return self.counted(super().get_queryset(request), decision_count=Count("decisions"))
 
     @admin.display(description=_("decisions"), ordering="decision_count")
     def decision_count(self, obj):
