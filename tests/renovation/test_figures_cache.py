@@ -246,18 +246,14 @@ def test_a_registry_import_shows_at_once(programme, office, users, tmp_path):
 # --- Writes still open when the figures are worked out (PostgreSQL) --------------------------
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True)
-def test_a_write_committed_after_a_later_one_still_shows(registry, users, client):
-    """An allocation takes its id before a second one that commits first; the dashboard,
-    asked between the two commits, must not keep figures that lack the first."""
-    office, finance = users["programme_office"], users["finance"]
+def allocations_committed_out_of_order(registry, users):
+    """An allocation of 300 written and left open in another thread, then a second one of
+    200 written and committed here, with later ids: returns what commits the first."""
+    finance = users["finance"]
     project = ProjectFactory(compound=registry["compounds"]["GY"])
     project.transitions.create(to_status=ProjectStatus.PIPELINE, effective_on=D(2022, 1, 1))
     first_source = FundingSourceFactory(amount=Decimal("1000"))
     second_source = FundingSourceFactory(amount=Decimal("1000"))
-    client.force_login(office)
-    dashboard(client)
     written, commit = threading.Event(), threading.Event()
 
     def first_allocation():
@@ -281,9 +277,24 @@ def test_a_write_committed_after_a_later_one_still_shows(registry, users, client
     allocation_create(
         source=second_source, project=project, amount="200", on=D(2022, 6, 1), user=finance
     )
+
+    def commit_first():
+        commit.set()
+        thread.join()
+
+    return commit_first
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_write_committed_after_a_later_one_still_shows(registry, users, client):
+    """An allocation takes its id before a second one that commits first; the dashboard,
+    asked between the two commits, must not keep figures that lack the first."""
+    client.force_login(users["programme_office"])
+    dashboard(client)
+    commit_first = allocations_committed_out_of_order(registry, users)
     assert dashboard(client)["now"]["batch_allocated"] == Decimal("200")
-    commit.set()
-    thread.join()
+    commit_first()
 
     assert dashboard(client)["now"]["batch_allocated"] == Decimal("500")
     assert dashboard(client) == summary_with_change(JUNE)
@@ -296,41 +307,13 @@ def test_a_write_committed_while_figures_are_worked_out_still_shows(
 ):
     """An allocation open when the version is read commits, below the ids seen, while the
     figures are being worked out: those figures must not be kept under that version."""
-    office, finance = users["programme_office"], users["finance"]
-    project = ProjectFactory(compound=registry["compounds"]["GY"])
-    project.transitions.create(to_status=ProjectStatus.PIPELINE, effective_on=D(2022, 1, 1))
-    first_source = FundingSourceFactory(amount=Decimal("1000"))
-    second_source = FundingSourceFactory(amount=Decimal("1000"))
-    client.force_login(office)
-    written, commit = threading.Event(), threading.Event()
-
-    def first_allocation():
-        try:
-            with transaction.atomic():
-                allocation_create(
-                    source=first_source,
-                    project=project,
-                    amount="300",
-                    on=D(2022, 6, 1),
-                    user=finance,
-                )
-                written.set()
-                commit.wait(10)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=first_allocation)
-    thread.start()
-    assert written.wait(10)
-    allocation_create(
-        source=second_source, project=project, amount="200", on=D(2022, 6, 1), user=finance
-    )
+    client.force_login(users["programme_office"])
+    commit_first = allocations_committed_out_of_order(registry, users)
     work_out = selectors.report.summary_with_change
 
     def commit_meanwhile(month):
         figures = work_out(month)
-        commit.set()  # the first allocation commits before the figures are kept
-        thread.join()
+        commit_first()  # the first allocation commits before the figures are kept
         return figures
 
     monkeypatch.setattr(selectors.report, "summary_with_change", commit_meanwhile)
