@@ -95,7 +95,7 @@ def request_list(*, user) -> QuerySet[ResidentRequest]:
 def request_parts(*, user, requests: QuerySet[ResidentRequest]) -> list[QuerySet]:
     """`requests` (request_scope, filtered) narrowed to what `user` may see, as disjoint
     parts whose union is exactly request_list's: for a grid worker, the requests they logged
-    and those given to them that someone else logged. Counted and paged part by part
+    and those given to them that someone else (or no one) logged. Counted and paged part by part
     (request_summary, request_rows), each part is read from its own index alone
     (request_logged_by_page, request_assigned_page), where the `OR` of the two made
     PostgreSQL read the row of every request the worker has, twice per page."""
