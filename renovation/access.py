@@ -220,6 +220,22 @@ def has_permission(user, model: type[Model] | Model, action: str) -> bool:
     return role in allowed
 
 
+def scope_key(user) -> tuple:
+    """What scope_queryset's answer depends on for `user`, for the key under which what is
+    worked out of a scoped queryset is kept in the cache (keep it in step with the function
+    below): building and compiling the queryset only to name it took longer than the rest."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ("nobody",)
+    if user.is_superuser:
+        return ("everything",)
+    profile = get_profile(user)
+    if profile is None:
+        return ("nobody",)
+    if profile.role in DISTRICT_WIDE_ROLES:
+        return ("everything",)
+    return (profile.role, profile.sub_district_id, profile.community_id)
+
+
 def scope_queryset(user, queryset: QuerySet) -> QuerySet:
     """Limit `queryset` to the rows `user` may see: everything for district-wide roles,
     the user's sub-district or community for local roles, nothing for anyone else.

@@ -35,8 +35,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils.translation import get_language
 
 from .models import (
@@ -88,6 +89,32 @@ def cached(name: str, tables: tuple[type[Model], ...], compute: Callable[[], T])
         if storable:
             cache.set(key, value, TIMEOUT)
     return value
+
+
+def cached_as_of(name: str, version, compute: Callable[[], T]) -> T:
+    """`compute()`, from the cache while `version` is the same: a version kept by the
+    database in the transaction of every change it stands for (residents.models.
+    RequestListVersion), and read before `compute()` is called, so what is stored under it
+    is never older than it. None (no version kept) keeps nothing."""
+    if version is None:
+        return compute()
+    database = connection.settings_dict["NAME"]
+    digest = hashlib.sha256(repr((database, version)).encode()).hexdigest()[:32]
+    key = f"renovation:{name}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
+
+
+def query_digest(queryset: QuerySet, *more) -> str:
+    """A digest of the SQL `queryset` runs and of `more`, for the name of what is kept."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (an area with nothing in it)
+        sql, params = "", ()
+    return hashlib.sha256(repr((sql, params, more)).encode()).hexdigest()[:32]
 
 
 def _version(tables: tuple[type[Model], ...]) -> tuple:

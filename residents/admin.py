@@ -26,7 +26,7 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.db import models
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import get_script_prefix, get_urlconf, path, reverse
@@ -37,11 +37,11 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from renovation.access import CHANGE, has_permission
+from renovation.access import CHANGE, has_permission, scope_key
 from renovation.admin import ScopedHistoryAdmin, ScopedModelAdmin, ScopedTabularInline
-from renovation.cache import FRAGMENT_TIMEOUT, fragment_key, loaded_values
+from renovation.cache import FRAGMENT_TIMEOUT, cached, fragment_key, loaded_values
 from renovation.filters import COMMUNITY_CHOICES_MAX
-from renovation.models import Community
+from renovation.models import Community, SubDistrict
 from renovation.selectors import community_list, sub_district_list
 
 from .models import (
@@ -58,7 +58,7 @@ from .models import (
     overdue_q,
 )
 from .phones import mask_phone
-from .selectors import PageFirst, percent, shown_phone, survey_consent
+from .selectors import KeptPageFirst, PageFirst, percent, shown_phone, survey_consent
 from .services import compound_page_renew_token, errand_done, survey_close
 
 _NUMBER = 9876543210  # stands in for a request's number in _request_url_pattern
@@ -108,10 +108,7 @@ class SubDistrictFilter(admin.SimpleListFilter):
     lookup = "compound__community__sub_district"
 
     def lookups(self, request, model_admin):
-        return [
-            (str(pk), name)
-            for pk, name in sub_district_list(user=request.user).values_list("pk", "name")
-        ]
+        return _area_choices(request)["sub_districts"]
 
     def has_output(self):
         # Only a choice to make is shown; one made is applied (the admin applies the
@@ -144,9 +141,14 @@ class CommunityFilter(admin.SimpleListFilter):
     lookup = "compound__community"
 
     def lookups(self, request, model_admin):
+        return _area_choices(request)["communities"]
+
+    @classmethod
+    def rows(cls, request) -> QuerySet:
+        """The communities to offer, as (id, sub-district's name, name)."""
         communities = community_list(user=request.user)
         sub_district = request.GET.get(SubDistrictFilter.parameter_name, "")
-        community = request.GET.get(self.parameter_name, "")
+        community = request.GET.get(cls.parameter_name, "")
         narrowed = True
         if sub_district.isdigit():
             communities = communities.filter(sub_district=sub_district)
@@ -157,8 +159,10 @@ class CommunityFilter(admin.SimpleListFilter):
             narrowed = False
         # Labels as Community.__str__ gives them, without building a model per community.
         rows = communities.values_list("pk", "sub_district__name", "name")
-        if not narrowed:
-            rows = rows[: COMMUNITY_CHOICES_MAX + 1]  # enough to tell a large area
+        return rows if narrowed else rows[: COMMUNITY_CHOICES_MAX + 1]  # enough to tell
+
+    @staticmethod
+    def choices_of(rows) -> list[tuple[str, str]]:
         choices = [(str(pk), f"{sub_district} {name}") for pk, sub_district, name in rows]
         return [] if len(choices) > COMMUNITY_CHOICES_MAX else choices
 
@@ -168,6 +172,31 @@ class CommunityFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         return queryset.filter(**{self.lookup: value}) if value and value.isdigit() else queryset
+
+
+def _area_choices(request) -> dict:
+    """The choices of SubDistrictFilter and CommunityFilter on this request's page, worked
+    out together and kept in the cache while sub-districts and communities are unchanged
+    (renovation.cache.cached), under what they are worked out from: the user's area
+    (scope_key) and the sub-district or community chosen. Two queries of every admin list
+    in three, and then most of its time. (District codes, which order the sub-districts,
+    are not watched: a district's code is set when it is created.)"""
+    if not hasattr(request, "_area_choices"):
+
+        def work_out() -> dict:
+            sub_districts = sub_district_list(user=request.user).values_list("pk", "name")
+            return {
+                "sub_districts": [(str(pk), name) for pk, name in sub_districts],
+                "communities": CommunityFilter.choices_of(CommunityFilter.rows(request)),
+            }
+
+        chosen = [
+            request.GET.get(parameter, "")
+            for parameter in (SubDistrictFilter.parameter_name, CommunityFilter.parameter_name)
+        ]
+        digest = fragment_key(scope_key(request.user), chosen)  # fragment_key: and language
+        request._area_choices = cached(f"admin-areas:{digest}", (Community, SubDistrict), work_out)
+    return request._area_choices
 
 
 class SlotSubDistrictFilter(SubDistrictFilter):
@@ -198,6 +227,15 @@ class QuickRowsChangeList(ChangeList):
         self.user = request.user  # whose rows (the phone column), for rows_key
         super().__init__(request, *args, **kwargs)
 
+    def get_results(self, request):
+        super().get_results(request)
+        rows = self.paginator.object_list
+        if isinstance(self.result_list, QuerySet) and isinstance(rows, PageFirst):
+            # A list on one page (or shown all at once) is read whole from the queryset by
+            # Django's admin: here as the page it is, as every other page is (PageFirst,
+            # kept in the cache by KeptPageFirst).
+            self.result_list = rows[0 : self.result_count]
+
     @cached_property
     def headers(self):
         return list(result_headers(self))
@@ -223,15 +261,23 @@ class QuickRowsChangeList(ChangeList):
     @cached_property
     def rows_key(self) -> str:
         """What the rows show depends on: every value loaded for each row and its related
-        rows (the request, its compound, its category), the columns, who is looking (the
-        phone column), the day (whether overdue) and the language (fragment_key)."""
+        rows (the request, its compound, its category), or the name of the page they were
+        kept under in the cache (KeptRows), the columns, who is looking (the phone
+        column), the day (whether overdue) and the language (fragment_key)."""
+        rows = getattr(self.result_list, "key", None)  # a page kept in the cache (KeptRows)
         return fragment_key(
-            [loaded_values(obj) for obj in self.result_list],
+            rows or [loaded_values(obj) for obj in self.result_list],
             [getattr(name, "__qualname__", name) for name in self.list_display],
             self.model_admin.__class__.__qualname__,
             self.user.pk,
             timezone.localdate(),
         )
+
+    @cached_property
+    def results_key(self) -> str:
+        """What the table shows depends on: its rows (rows_key) and its headers, whose
+        links sort the list as the parameters say and keep them."""
+        return fragment_key(self.rows_key, sorted(self.params.items()))
 
     @cached_property
     def filters_key(self) -> str | None:
@@ -410,10 +456,26 @@ class ResidentRequestAdmin(ScopedHistoryAdmin):
         return QuickRowsChangeList
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        # A page's ids first, from the index of a community's newest requests (PageFirst).
-        return super().get_paginator(
-            request, PageFirst(queryset), per_page, orphans, allow_empty_first_page
-        )
+        # A page's ids first, from the index of a community's newest requests (PageFirst),
+        # and the count and page kept in the cache while the requests of the communities
+        # the list may show are unchanged (KeptPageFirst).
+        # Kept under the day too, which decides the rows' is_overdue_today (get_queryset).
+        day = timezone.localdate()
+        rows = KeptPageFirst(queryset, self._communities_listed(request), also=day)
+        return super().get_paginator(request, rows, per_page, orphans, allow_empty_first_page)
+
+    def _communities_listed(self, request):
+        """The communities whose requests the list may show: the user's, narrowed to the
+        community or sub-district chosen in the filters (as their queryset() reads them)."""
+        communities = community_list(user=request.user)
+        for parameter, lookup in (
+            (CommunityFilter.parameter_name, "pk"),
+            (SubDistrictFilter.parameter_name, "sub_district"),
+        ):
+            value = request.GET.get(parameter, "")
+            if value.isdigit():
+                communities = communities.filter(**{lookup: value})
+        return communities
 
     def get_queryset(self, request):
         # Whether each request is overdue, worked out with the rows (as the overdue filter

@@ -424,6 +424,33 @@ class RequestLog(models.Model):
         return f"{self.request_id}: {self.from_status} → {self.to_status}"
 
 
+class RequestListVersion(models.Model):
+    """The version of what a community's lists of requests show, for keeping a page of them
+    in the cache (residents.selectors.request_lists_version): its requests, and the names
+    and numbers of its compounds and buildings. Written by database triggers alone
+    (migration 0006), in the transaction of the change, whichever way it is made: saves,
+    bulk and queryset writes, raw SQL, COPY, cascades. Community 0 stands for the item
+    categories, which every list names.
+
+    Every change sets its communities' versions to a new number larger than any given
+    before (a sequence on PostgreSQL), so the sum of the versions of a set of communities
+    grows with every committed change to any of them, in whatever order the changes
+    commit; with their count, it never comes back to a value it had."""
+
+    CATEGORIES = 0  # the community_id of the item categories' version
+
+    community_id = models.BigIntegerField(_("community"), primary_key=True)
+    version = models.BigIntegerField(_("version"))
+
+    class Meta:
+        verbose_name = _("version of a community's request lists")
+        verbose_name_plural = _("versions of communities' request lists")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.community_id}: {self.version}"
+
+
 class Survey(models.Model):
     """改造意愿 / 满意度: a door-to-door survey of a compound's households."""
 

@@ -4,18 +4,24 @@ shows them; and the one rule deciding who sees a resident's phone number in full
 import datetime
 import functools
 import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
-from django.db import connections
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
+from django.db import connection, connections
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from renovation.access import get_profile, scope_queryset
+from renovation.cache import cached_as_of, query_digest
 from renovation.models import (
     Building,
+    Community,
     Compound,
     ItemCategory,
     ProgressUpdate,
@@ -30,6 +36,7 @@ from .models import (
     DemandListItem,
     ErrandBooking,
     RequestKind,
+    RequestListVersion,
     RequestLog,
     RequestStatus,
     ResidentRequest,
@@ -198,6 +205,124 @@ def request_rows(requests: QuerySet[ResidentRequest] | list[QuerySet]) -> Reques
     """`requests`, a queryset or its disjoint parts (request_parts), ready to be paged
     through (see `RequestRows`)."""
     return RequestRows([requests] if isinstance(requests, QuerySet) else list(requests))
+
+
+class KeptPageFirst(PageFirst):
+    """PageFirst whose count and pages are kept in the cache while the request lists of
+    `communities` (request_lists_version) are unchanged, which must hold every community
+    whose requests the queryset may select: the admin's request list.
+
+    Kept under the query of the ids (its WHERE clause and order: which requests, in which
+    order) and `also`, what else the rows' loaded values depend on (an annotation's date):
+    compiled whole, the joins and annotations of the rows took as long as the rest of the
+    list. A page comes as KeptRows, which name what they were kept under."""
+
+    def __init__(self, queryset: QuerySet, communities: QuerySet[Community] | None, also=()):
+        super().__init__(queryset)
+        self.version = request_lists_version(communities)  # read before anything is kept
+        self.also = also
+
+    @cached_property
+    def _query(self) -> str:
+        return query_digest(self.queryset.values("pk"), self.also)
+
+    def count(self) -> int:
+        return self._count
+
+    @cached_property
+    def _count(self) -> int:
+        return cached_as_of(f"request-count:{self._query}", self.version, super().count)
+
+    def __getitem__(self, cut: slice) -> "KeptRows":
+        name = f"request-rows:{self._query}:{cut.start}:{cut.stop}"
+        return KeptRows(
+            lambda: cached_as_of(name, self.version, lambda: PageFirst.__getitem__(self, cut)),
+            length=max(0, min(cut.stop, self.count()) - cut.start),
+            key=None if self.version is None else (name, self.version),
+        )
+
+
+class KeptRows(Sequence):
+    """A page of rows kept in the cache (KeptPageFirst), fetched from it when first read,
+    its length (of its cut, within the count) known without reading it, and `key`, which
+    names it there (None: not kept): what is worked out of these rows alone can be kept
+    under it too, and then they need not be read at all."""
+
+    def __init__(self, load: Callable[[], list], *, length: int, key):
+        self._load = load
+        self._length = length
+        self.key = key
+
+    @cached_property
+    def _rows(self) -> list:
+        return self._load()
+
+    def __getitem__(self, index):
+        return self._rows[index]
+
+    def __len__(self) -> int:
+        return self._length  # of the page's cut, within the count
+
+
+def request_lists_version(communities: QuerySet[Community] | None) -> tuple | None:
+    """The version of what the request lists of `communities` (None: every community)
+    show: their requests, compounds and buildings, and the item categories. Changed by every
+    committed change of these, in the transaction of the change (RequestListVersion). None
+    where the database keeps no versions (neither PostgreSQL nor SQLite)."""
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return None
+    sql = f"SELECT COALESCE(SUM(version), 0), COUNT(*) FROM {RequestListVersion._meta.db_table}"
+    params = ()
+    if communities is not None:
+        sql += f" WHERE community_id = {RequestListVersion.CATEGORIES}"
+        try:
+            subquery, params = communities.values("pk").query.sql_with_params()
+        except EmptyResultSet:  # an area with no community: the categories alone
+            pass
+        else:
+            sql += f" OR community_id IN ({subquery})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return tuple(cursor.fetchone())
+
+
+def request_page(parts: list[QuerySet], number, *, per_page: int, communities) -> dict:
+    """Page `number` of the requests in `parts` (request_parts) and their counts by status
+    (request_summary), as the request list shows them: {"summary", "number", "rows"}, the
+    rows as KeptRows (read from the cache only if what is worked out of them is not).
+
+    Kept in the cache under the parts' query, the day (which are overdue) and the version
+    of the request lists of `communities` (request_lists_version), which hold the parts'
+    requests: a community's requests change a few times an hour, and its grid workers and
+    staff look at their lists far more often."""
+    # The parts' requests are what their WHERE clauses select (what is fetched of them and
+    # in which order are this function's), so the query of their ids names them: compiled,
+    # the parts' joins for the rows took a third of the page's time.
+    queries = ":".join(query_digest(part.order_by().values("pk")) for part in parts)
+    name = f"request-page:{queries}:{timezone.localdate()}:{per_page}:{number}"
+    version = request_lists_version(communities)  # read before anything is kept
+
+    def page_of(count: int):
+        paginator = Paginator(request_rows(parts), per_page)
+        paginator.count = count
+        return paginator.get_page(number)
+
+    def work_out() -> dict:
+        summary = request_summary(parts)
+        page = page_of(summary["total"])
+        rows = list(page)
+        cached_as_of(f"{name}:rows", version, lambda: rows)
+        return {"summary": summary, "number": page.number, "length": len(rows)}
+
+    listed = cached_as_of(name, version, work_out)
+    rows = KeptRows(
+        lambda: cached_as_of(
+            f"{name}:rows", version, lambda: list(page_of(listed["summary"]["total"]))
+        ),
+        length=listed["length"],
+        key=None if version is None else (f"{name}:rows", version),
+    )
+    return {**listed, "rows": rows}
 
 
 def request_get(*, user, pk: int) -> ResidentRequest:

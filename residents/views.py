@@ -15,8 +15,8 @@ from renovation.access import ADD, CHANGE, VIEW, get_role, has_permission, scope
 from renovation.cache import fragment_key, loaded_values
 from renovation.filters import filter_form_key
 from renovation.forms import add_service_errors
-from renovation.models import Building, Compound, RenovationProject, Role
-from renovation.paging import paged
+from renovation.models import Building, Community, Compound, RenovationProject, Role
+from renovation.paging import page_of, paged, query_without_page
 from renovation.selectors import building_list, compound_list
 from renovation.widgets import options_key
 
@@ -74,21 +74,29 @@ def request_list(request: HttpRequest) -> HttpResponse:
     )
     # A grid worker's own requests, in the parts each read from an index (request_parts).
     parts = selectors.request_parts(user=user, requests=requests.qs)
-    summary = selectors.request_summary(parts)
-    page, query = paged(request, selectors.request_rows(parts), PER_PAGE, count=summary["total"])
+    # Kept in the cache while the requests of the user's area are unchanged (request_page).
+    listed = selectors.request_page(
+        parts,
+        request.GET.get("page"),
+        per_page=PER_PAGE,
+        communities=scope_queryset(user, Community.objects.all()),
+    )
+    page = page_of(listed["rows"], listed["number"], listed["summary"]["total"], PER_PAGE)
     can_change = has_permission(user, ResidentRequest, CHANGE)
     context = {
         "filter": requests,
         "filter_key": filter_form_key(requests),
         "page": page,
-        # The cards' HTML is kept in the cache under what they show: every value loaded for
-        # the page's requests, who looks (the phone in full or not, the tick boxes) and the
-        # day (whether overdue).
+        # The cards' HTML is kept in the cache under what they show: the page's requests
+        # (the name they are kept under, or every value loaded for them), who looks (the
+        # phone in full or not, the tick boxes) and the day (whether overdue).
         "cards_key": fragment_key(
-            [loaded_values(row) for row in page.object_list], user.pk, timezone.localdate()
+            listed["rows"].key or [loaded_values(row) for row in listed["rows"]],
+            user.pk,
+            timezone.localdate(),
         ),
-        "query": query,
-        "summary": summary,
+        "query": query_without_page(request),
+        "summary": listed["summary"],
         "can_add": has_permission(user, ResidentRequest, ADD),
         "can_change": can_change,
         "is_grid_worker": get_role(user) == Role.GRID_WORKER,

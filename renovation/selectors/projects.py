@@ -5,7 +5,6 @@ import hashlib
 from array import array
 from decimal import Decimal
 
-from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import (
     Case,
@@ -25,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..access import scope_queryset
-from ..cache import PROJECT_LIST_TABLES, PROJECT_MONEY_TABLES, cached
+from ..cache import PROJECT_LIST_TABLES, PROJECT_MONEY_TABLES, cached, query_digest
 from ..models import (
     Disbursement,
     FundingAllocation,
@@ -133,15 +132,13 @@ def project_page(projects: QuerySet[RenovationProject], number, per_page: int = 
     """Page `number` of `projects` (a project_scope, filtered) as the project list shows it:
     how many match, their totals, the page's number and its rows (project_list_rows).
 
-    Kept in the cache under the query that selects the projects (the filter, the person's
-    area and the day that decides which are delayed are all in it) and the version of every
-    table the rows are worked out from (cache.PROJECT_LIST_TABLES): working it out was most
-    of the list's time, and projects, money and places change a few times a day."""
-    try:
-        sql, params = projects.query.sql_with_params()
-    except EmptyResultSet:  # an area with nothing in it
-        sql, params = "", ()
-    digest = hashlib.sha256(repr((sql, params, per_page, number)).encode()).hexdigest()[:32]
+    Kept in the cache under the query of the projects' ids (the filter and the person's
+    area are in its WHERE clause, the list's order in its ORDER BY), the day that decides
+    which are delayed, and the version of every table the rows are worked out from
+    (cache.PROJECT_LIST_TABLES): working it out was most of the list's time, and
+    projects, money and places change a few times a day. (Compiled whole, with the joins
+    and annotations of project_scope, naming the query took a tenth of the list's time.)"""
+    digest = query_digest(projects.values("pk"), timezone.localdate(), per_page, number)
 
     def work_out() -> dict:
         ids = list(projects.order_by().values_list("pk", flat=True))
