@@ -41,8 +41,12 @@ $$;
 
 
 def _postgresql_function(table: str) -> str:
-    def touch(rows: str) -> str:
-        return f"PERFORM residents_touch_request_lists(ARRAY({TOUCHES[table].format(rows=rows)}));"
+    def touch(*rows: str) -> str:
+        # The old and new rows' communities in one call, which takes their row locks in
+        # the order of their ids: two updates touching the same two communities wait for
+        # each other instead of deadlocking.
+        touched = " UNION ALL ".join(TOUCHES[table].format(rows=name) for name in rows)
+        return f"PERFORM residents_touch_request_lists(ARRAY({touched}));"
 
     return f"""
 CREATE FUNCTION {table}_touches_request_lists() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -50,8 +54,7 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         {touch("new_rows")}
     ELSIF TG_OP = 'UPDATE' THEN
-        {touch("new_rows")}
-        {touch("old_rows")}
+        {touch("new_rows", "old_rows")}
     ELSIF TG_OP = 'DELETE' THEN
         {touch("old_rows")}
     ELSE  -- TRUNCATE: every community, and the categories
