@@ -224,7 +224,11 @@ class KeptPageFirst(PageFirst):
 
     @cached_property
     def _query(self) -> str:
-        return query_digest(self.queryset.values("pk"), self.also)
+        # The rows' joins and annotations by name, so that two lists alike in their WHERE
+        # and order but not in what they load never share a page.
+        query = self.queryset.query
+        loaded = (query.select_related, tuple(query.annotations), query.deferred_loading)
+        return query_digest(self.queryset.values("pk"), self.also, loaded)
 
     def count(self) -> int:
         return self._count
@@ -260,8 +264,13 @@ class KeptRows(Sequence):
     def __getitem__(self, index):
         return self._rows[index]
 
+    def __iter__(self):
+        return iter(self._rows)
+
     def __len__(self) -> int:
-        return self._length  # of the page's cut, within the count
+        # Of the page's cut within the count until the rows are read (the count and the
+        # rows may have been worked out apart, under the same version), then theirs.
+        return len(self._rows) if "_rows" in self.__dict__ else self._length
 
 
 def request_lists_version(communities: QuerySet[Community] | None) -> tuple | None:
@@ -299,6 +308,9 @@ def request_page(parts: list[QuerySet], number, *, per_page: int, communities) -
     # in which order are this function's), so the query of their ids names them: compiled,
     # the parts' joins for the rows took a third of the page's time.
     queries = ":".join(query_digest(part.order_by().values("pk")) for part in parts)
+    # As the paginator reads it (anything but a number is the first page), so that what a
+    # user types makes no more keys than there are pages.
+    number = int(number) if str(number).isdigit() else 1
     name = f"request-page:{queries}:{timezone.localdate()}:{per_page}:{number}"
     version = request_lists_version(communities)  # read before anything is kept
 

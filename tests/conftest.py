@@ -41,6 +41,23 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _request_list_versions_at_once(request):
+    """On PostgreSQL the triggers that touch the request lists' versions (residents/0006)
+    are deferred to the commit, which a test inside a transaction never reaches: there they
+    run at the end of each statement instead, as on SQLite. Tests that commit for real
+    (transaction=True) keep them deferred, and test_request_list_versions checks that."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", marker.args[:1] == (True,))
+    )
+    uses_db = marker is not None or "db" in request.fixturenames
+    if uses_db and not transactional and connection.vendor == "postgresql":
+        request.getfixturevalue("db")
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS touches_request_lists IMMEDIATE")
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The real hasher costs a second per user; tests need passwords, not their strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

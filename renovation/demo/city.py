@@ -672,12 +672,22 @@ def _bulk_loading(*models) -> Iterator[None]:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {name}")
+        # The triggers that touch the request lists' versions (residents/0006) run once per
+        # row: off for the load, and every community touched once after it.
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     yield
     with connection.cursor() as cursor:
         for _name, definition in indexes:
             cursor.execute(definition)
         for table, name, definition in keys:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        cursor.execute(
+            "SELECT residents_touch_request_lists("
+            "ARRAY(SELECT id FROM renovation_community UNION ALL SELECT 0))"
+        )
 
 
 def _reserve_ids(model, count: int) -> int:

@@ -1,27 +1,38 @@
 """The versions of communities' request lists (RequestListVersion), written by triggers.
 
-Every change of requests, compounds, buildings and item categories, whichever way it is
-written, sets the versions of the communities it touches (community 0 for the item
-categories) to a new, larger number, in the transaction of the change. PostgreSQL: one
-trigger per statement (transition tables), numbers from a sequence, so a COPY of a million
-requests costs one update per community. SQLite: one trigger per row, numbers one above the
-largest so far (it has one writer at a time)."""
+Every change of requests, buildings, compounds, communities and item categories, whichever
+way it is written, sets the versions of the communities it touches (community 0 for the item
+categories) to a new, larger number, in the transaction of the change. Every community
+starts with a version, so a community moved to another sub-district changes the count of
+both sub-districts' versions.
+
+PostgreSQL: one trigger per changed row, deferred to the end of the transaction (a
+constraint trigger), with numbers from a sequence. Deferred, a transaction holds its
+communities' version rows only while it commits: held from the first write, a service that
+changes one request and then locks another (a transition waiting on a wish another
+transition holds) would deadlock with that other transition. A request's compound is read
+FOR SHARE, so a compound being moved to another community is read as it is after the move.
+TRUNCATE (no rows to look at) touches every community. The city demo's COPY of a million
+requests turns the row triggers off and touches every community once instead.
+
+SQLite: one trigger per row, numbers one above the largest so far (one writer at a time)."""
 
 from django.db import migrations, models
 
 VERSIONS = "residents_requestlistversion"
 SEQUENCE = "residents_request_list_version_seq"
 
-# What each watched table's rows touch: the communities of `{rows}` (the old or new rows).
-TOUCHES = {
+# The communities one row touches (`{row}`: NEW or OLD), as a column `id`.
+ROW_TOUCHES = {
     "residents_residentrequest": (
-        "SELECT community_id FROM renovation_compound WHERE id IN (SELECT compound_id FROM {rows})"
+        "SELECT community_id AS id FROM renovation_compound WHERE id = {row}.compound_id"
     ),
-    "renovation_compound": "SELECT community_id FROM {rows}",
     "renovation_building": (
-        "SELECT community_id FROM renovation_compound WHERE id IN (SELECT compound_id FROM {rows})"
+        "SELECT community_id AS id FROM renovation_compound WHERE id = {row}.compound_id"
     ),
-    "renovation_itemcategory": "SELECT 0",
+    "renovation_compound": "SELECT {row}.community_id AS id",
+    "renovation_community": "SELECT {row}.id AS id",
+    "renovation_itemcategory": "SELECT 0 AS id",
 }
 
 # --- PostgreSQL -----------------------------------------------------------------------------
@@ -37,26 +48,29 @@ LANGUAGE sql AS $$
     ON CONFLICT (community_id)
     DO UPDATE SET version = GREATEST(nextval('{SEQUENCE}'), v.version + 1)
 $$;
+INSERT INTO {VERSIONS} (community_id, version)
+    SELECT id, nextval('{SEQUENCE}') FROM (SELECT id FROM renovation_community UNION SELECT 0) AS c
+    ORDER BY id;
 """
 
 
 def _postgresql_function(table: str) -> str:
-    def touch(*rows: str) -> str:
-        # The old and new rows' communities in one call, which takes their row locks in
-        # the order of their ids: two updates touching the same two communities wait for
-        # each other instead of deadlocking.
-        touched = " UNION ALL ".join(TOUCHES[table].format(rows=name) for name in rows)
-        return f"PERFORM residents_touch_request_lists(ARRAY({touched}));"
+    def touch(row: str) -> str:
+        query = ROW_TOUCHES[table].format(row=row)
+        if "FROM renovation_compound" in query:
+            query += " FOR SHARE"  # a move of the compound, still open, is waited for
+        return query
 
     return f"""
 CREATE FUNCTION {table}_touches_request_lists() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        {touch("new_rows")}
+        PERFORM residents_touch_request_lists(ARRAY({touch("NEW")}));
     ELSIF TG_OP = 'UPDATE' THEN
-        {touch("new_rows", "old_rows")}
+        PERFORM residents_touch_request_lists(
+            ARRAY({touch("NEW")}) || ARRAY({touch("OLD")}));
     ELSIF TG_OP = 'DELETE' THEN
-        {touch("old_rows")}
+        PERFORM residents_touch_request_lists(ARRAY({touch("OLD")}));
     ELSE  -- TRUNCATE: every community, and the categories
         PERFORM residents_touch_request_lists(
             ARRAY(SELECT id FROM renovation_community UNION ALL SELECT 0));
@@ -64,15 +78,9 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER touches_request_lists_insert AFTER INSERT ON {table}
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {table}_touches_request_lists();
-CREATE TRIGGER touches_request_lists_update AFTER UPDATE ON {table}
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {table}_touches_request_lists();
-CREATE TRIGGER touches_request_lists_delete AFTER DELETE ON {table}
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {table}_touches_request_lists();
+CREATE CONSTRAINT TRIGGER touches_request_lists AFTER INSERT OR UPDATE OR DELETE ON {table}
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION {table}_touches_request_lists();
 CREATE TRIGGER touches_request_lists_truncate AFTER TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION {table}_touches_request_lists();
 """
@@ -85,24 +93,11 @@ def _postgresql_drop(table: str) -> str:
 # --- SQLite ---------------------------------------------------------------------------------
 
 
-# The communities one row touches (`{row}`: NEW or OLD), as a column `id`.
-SQLITE_TOUCHES = {
-    "residents_residentrequest": (
-        "SELECT community_id AS id FROM renovation_compound WHERE id = {row}.compound_id"
-    ),
-    "renovation_compound": "SELECT {row}.community_id AS id",
-    "renovation_building": (
-        "SELECT community_id AS id FROM renovation_compound WHERE id = {row}.compound_id"
-    ),
-    "renovation_itemcategory": "SELECT 0 AS id",
-}
-
-
 def _sqlite_touch(table: str, row: str) -> str:
     return (
         f"INSERT INTO {VERSIONS} (community_id, version)"
         f" SELECT touched.id, (SELECT COALESCE(MAX(version), 0) + 1 FROM {VERSIONS})"
-        f" FROM ({SQLITE_TOUCHES[table].format(row=row)}) AS touched WHERE touched.id IS NOT NULL"
+        f" FROM ({ROW_TOUCHES[table].format(row=row)}) AS touched WHERE touched.id IS NOT NULL"
         " ON CONFLICT (community_id) DO UPDATE SET version = excluded.version;"
     )
 
@@ -123,10 +118,14 @@ def install(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(POSTGRESQL_TOUCH)
-        for table in TOUCHES:
+        for table in ROW_TOUCHES:
             schema_editor.execute(_postgresql_function(table))
     elif vendor == "sqlite":
-        for table in TOUCHES:
+        schema_editor.execute(
+            f"INSERT INTO {VERSIONS} (community_id, version)"
+            " SELECT id, 1 FROM renovation_community UNION SELECT 0, 1"
+        )
+        for table in ROW_TOUCHES:
             for trigger in _sqlite_triggers(table):
                 schema_editor.execute(trigger)
 
@@ -134,13 +133,13 @@ def install(apps, schema_editor):
 def uninstall(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        for table in TOUCHES:
+        for table in ROW_TOUCHES:
             schema_editor.execute(_postgresql_drop(table))
         schema_editor.execute(
             f"DROP FUNCTION residents_touch_request_lists(bigint[]); DROP SEQUENCE {SEQUENCE};"
         )
     elif vendor == "sqlite":
-        for table in TOUCHES:
+        for table in ROW_TOUCHES:
             for event in ("insert", "update", "delete"):
                 schema_editor.execute(f"DROP TRIGGER {table}_touches_request_lists_{event};")
 

@@ -98,6 +98,10 @@ WRITES = {
         ).update(number="9栋"),
         {"b1"},
     ),
+    "a community moved to another sub-district": (
+        lambda r, e, mk: Community.objects.filter(pk=r["a2"].pk).update(sub_district=r["sub_b"]),
+        {"a2"},
+    ),
     "an item category renamed": (
         lambda r, e, mk: ItemCategory.objects.filter(code="roof_waterproofing").update(name="屋面"),
         {"categories"},
@@ -136,8 +140,12 @@ def test_a_set_of_communities_has_a_new_version_after_each_change_to_any_of_them
     seen.append(request_lists_version(area_a))
     Compound.objects.filter(pk=registry["compounds"]["GY"].pk).update(name="新名")
     seen.append(request_lists_version(area_a))
+    Community.objects.filter(pk=registry["a2"].pk).update(sub_district=registry["sub_b"])
+    seen.append(request_lists_version(area_a))  # one community fewer
     assert len(set(seen)) == len(seen)
     assert request_lists_version(Community.objects.none()) != seen[-1]  # the categories only
+    every = set(Community.objects.values_list("pk", flat=True))
+    assert every | {RequestListVersion.CATEGORIES} <= set(versions())  # each from the start
 
 
 @postgres_only
@@ -150,6 +158,51 @@ def test_truncating_the_requests_touches_every_community(registry, each):
             cursor.execute("TRUNCATE residents_residentrequest CASCADE")
 
     assert touched_by(truncate) == every
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_write_holds_no_version_until_it_commits(registry, users):
+    """The versions are touched when a transaction commits (deferred triggers): a request
+    logged and left open does not hold its community's version, so another request in the
+    same community commits meanwhile, and each commit gives the community a new version."""
+    grid, compound = users["grid_worker"], registry["compounds"]["GY"]
+    written, commit = threading.Event(), threading.Event()
+
+    def log(description):
+        return request_create(
+            user=grid,
+            kind="wish",
+            channel="door_to_door",
+            compound=compound,
+            description=description,
+            contact_name="李师傅",
+            contact_phone="13912345678",
+        )
+
+    def log_and_wait():
+        try:
+            with transaction.atomic():
+                log("楼道灯不亮。")
+                written.set()
+                commit.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=log_and_wait)
+    thread.start()
+    try:
+        assert written.wait(10)
+        first = versions()[registry["a1"].pk]
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # a held version would fail this
+        log("单元门坏了。")
+        second = versions()[registry["a1"].pk]
+        assert second > first
+    finally:
+        commit.set()
+        thread.join()
+    assert versions()[registry["a1"].pk] > second
 
 
 # --- The grid worker's list -------------------------------------------------------------------
