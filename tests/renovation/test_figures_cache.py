@@ -4,12 +4,11 @@ next view, and the monthly workbook always works its figures out anew."""
 
 import datetime
 import io
-import threading
 from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +36,7 @@ from tests.factories import (
     ProjectFactory,
     passed_willingness_survey,
 )
+from tests.threads import open_in_thread
 
 D = datetime.date
 JUNE = Month.parse("2022-06")
@@ -254,34 +254,14 @@ def allocations_committed_out_of_order(registry, users):
     project.transitions.create(to_status=ProjectStatus.PIPELINE, effective_on=D(2022, 1, 1))
     first_source = FundingSourceFactory(amount=Decimal("1000"))
     second_source = FundingSourceFactory(amount=Decimal("1000"))
-    written, commit = threading.Event(), threading.Event()
-
-    def first_allocation():
-        try:
-            with transaction.atomic():
-                allocation_create(
-                    source=first_source,
-                    project=project,
-                    amount="300",
-                    on=D(2022, 6, 1),
-                    user=finance,
-                )
-                written.set()
-                commit.wait(10)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=first_allocation)
-    thread.start()
-    assert written.wait(10)
+    _first, commit_first = open_in_thread(
+        lambda: allocation_create(
+            source=first_source, project=project, amount="300", on=D(2022, 6, 1), user=finance
+        )
+    )
     allocation_create(
         source=second_source, project=project, amount="200", on=D(2022, 6, 1), user=finance
     )
-
-    def commit_first():
-        commit.set()
-        thread.join()
-
     return commit_first
 
 

@@ -3,11 +3,9 @@ migration residents 0006), and the request lists kept in the cache under them: e
 however it is written, shows on the very next view, and a change in another community does
 not cost a view its cache."""
 
-import threading
-
 import pytest
 from django.core.cache import cache
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.urls import reverse
 
 from renovation.access import scope_key
@@ -16,6 +14,7 @@ from residents.models import RequestListVersion, RequestStatus, ResidentRequest
 from residents.selectors import KeptPageFirst, PageFirst, request_lists_version
 from residents.services import request_create, request_transition
 from tests.factories import CompoundFactory
+from tests.threads import open_in_thread
 
 ADMIN_URL = "/admin/residents/residentrequest/"
 
@@ -167,7 +166,6 @@ def test_a_write_holds_no_version_until_it_commits(registry, users):
     logged and left open does not hold its community's version, so another request in the
     same community commits meanwhile, and each commit gives the community a new version."""
     grid, compound = users["grid_worker"], registry["compounds"]["GY"]
-    written, commit = threading.Event(), threading.Event()
 
     def log(description):
         return request_create(
@@ -180,19 +178,8 @@ def test_a_write_holds_no_version_until_it_commits(registry, users):
             contact_phone="13912345678",
         )
 
-    def log_and_wait():
-        try:
-            with transaction.atomic():
-                log("楼道灯不亮。")
-                written.set()
-                commit.wait(10)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=log_and_wait)
-    thread.start()
+    _open, commit = open_in_thread(lambda: log("楼道灯不亮。"))
     try:
-        assert written.wait(10)
         first = versions()[registry["a1"].pk]
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '5s'")  # a held version would fail this
@@ -200,8 +187,7 @@ def test_a_write_holds_no_version_until_it_commits(registry, users):
         second = versions()[registry["a1"].pk]
         assert second > first
     finally:
-        commit.set()
-        thread.join()
+        commit()
     assert versions()[registry["a1"].pk] > second
 
 
@@ -265,35 +251,22 @@ def test_a_request_committed_after_the_list_was_kept_shows_on_the_next_view(
     grid = users["grid_worker"]
     client.force_login(grid)
     url = reverse("request-list")
-    logged, commit = threading.Event(), threading.Event()
-    made = {}
-
-    def log_and_wait():
-        try:
-            with transaction.atomic():
-                made["request"] = request_create(
-                    user=grid,
-                    kind="wish",
-                    channel="door_to_door",
-                    compound=registry["compounds"]["GY"],
-                    description="楼道灯不亮。",
-                    contact_name="李师傅",
-                    contact_phone="13912345678",
-                )
-                logged.set()
-                commit.wait(10)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=log_and_wait)
-    thread.start()
-    assert logged.wait(10)
+    logged, commit = open_in_thread(
+        lambda: request_create(
+            user=grid,
+            kind="wish",
+            channel="door_to_door",
+            compound=registry["compounds"]["GY"],
+            description="楼道灯不亮。",
+            contact_name="李师傅",
+            contact_phone="13912345678",
+        )
+    )
     assert client.get(url).context["summary"]["total"] == 0  # worked out and kept
-    commit.set()
-    thread.join()
+    commit()
     response = client.get(url)
     assert response.context["summary"]["total"] == 1
-    assert [r.pk for r in response.context["page"]] == [made["request"].pk]
+    assert [r.pk for r in response.context["page"]] == [logged.pk]
 
 
 # --- The admin's list -------------------------------------------------------------------------
