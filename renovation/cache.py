@@ -74,10 +74,8 @@ _WRITE_LOCKS = ["RowExclusiveLock", "ShareRowExclusiveLock", "ExclusiveLock", "A
 
 def cached(name: str, tables: tuple[type[Model], ...], compute: Callable[[], T]) -> T:
     """`compute()`, from the cache while none of `tables` has changed since it was stored."""
-    database = connection.settings_dict["NAME"]
     version = _version(tables)
-    digest = hashlib.sha256(repr((database, version)).encode()).hexdigest()[:32]
-    key = f"renovation:{name}:{digest}"
+    key = _key(name, version)
     value = cache.get(key)
     if value is None:
         # Stored only if it is surely of this version: no other transaction was writing to
@@ -98,14 +96,23 @@ def cached_as_of(name: str, version, compute: Callable[[], T]) -> T:
     is never older than it. None (no version kept) keeps nothing."""
     if version is None:
         return compute()
-    database = connection.settings_dict["NAME"]
-    digest = hashlib.sha256(repr((database, version)).encode()).hexdigest()[:32]
-    key = f"renovation:{name}:{digest}"
-    value = cache.get(key)
+    value = cache.get(_key(name, version))
     if value is None:
         value = compute()
-        cache.set(key, value, TIMEOUT)
+        keep_as_of(name, version, value)
     return value
+
+
+def keep_as_of(name: str, version, value) -> None:
+    """Keep `value` for cached_as_of(name, version, ...), worked out alongside another."""
+    if version is not None:
+        cache.set(_key(name, version), value, TIMEOUT)
+
+
+def _key(name: str, version) -> str:
+    database = connection.settings_dict["NAME"]
+    digest = hashlib.sha256(repr((database, version)).encode()).hexdigest()[:32]
+    return f"renovation:{name}:{digest}"
 
 
 def query_digest(queryset: QuerySet, *more) -> str:
@@ -141,6 +148,13 @@ def loaded_values(obj: Model) -> tuple:
         for name, other in obj._state.fields_cache.items()
     )
     return type(obj).__qualname__, values, related
+
+
+def rows_shown(rows) -> object:
+    """What a piece of a page that shows nothing but `rows` depends on, for its key
+    (fragment_key): the name of the page they were kept under in the cache (`rows.key`,
+    residents.selectors.KeptRows), or else every value loaded for each of them."""
+    return getattr(rows, "key", None) or [loaded_values(row) for row in rows]
 
 
 @functools.cache

@@ -13,6 +13,13 @@ def paged(request: HttpRequest, rows, per_page: int = 50, count: int | None = No
     return paginator.get_page(request.GET.get("page")), query_without_page(request)
 
 
+def page_number(asked) -> int:
+    """The page number `asked` for (the `page` parameter) as Paginator.get_page reads it:
+    anything but a number is the first page. For the keys of pages kept in the cache, so
+    that what a user types makes no more keys than there are pages."""
+    return int(asked) if str(asked).isdigit() else 1
+
+
 def page_of(rows: list, number: int, count: int, per_page: int = 50) -> Page:
     """A page already cut (its `rows`, page `number` of `count` in all), for the template."""
     paginator = Paginator([], per_page)

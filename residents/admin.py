@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from renovation.access import CHANGE, has_permission, scope_key
 from renovation.admin import ScopedHistoryAdmin, ScopedModelAdmin, ScopedTabularInline
-from renovation.cache import FRAGMENT_TIMEOUT, cached, fragment_key, loaded_values
+from renovation.cache import FRAGMENT_TIMEOUT, cached, fragment_key, rows_shown
 from renovation.filters import COMMUNITY_CHOICES_MAX
 from renovation.models import Community, SubDistrict
 from renovation.selectors import community_list, sub_district_list
@@ -264,9 +264,8 @@ class QuickRowsChangeList(ChangeList):
         rows (the request, its compound, its category), or the name of the page they were
         kept under in the cache (KeptRows), the columns, who is looking (the phone
         column), the day (whether overdue) and the language (fragment_key)."""
-        rows = getattr(self.result_list, "key", None)  # a page kept in the cache (KeptRows)
         return fragment_key(
-            rows or [loaded_values(obj) for obj in self.result_list],
+            rows_shown(self.result_list),
             [getattr(name, "__qualname__", name) for name in self.list_display],
             self.model_admin.__class__.__qualname__,
             self.user.pk,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from renovation.access import get_profile, scope_queryset
-from renovation.cache import cached_as_of, query_digest
+from renovation.cache import cached_as_of, keep_as_of, query_digest
 from renovation.models import (
     Building,
     Community,
@@ -29,6 +29,7 @@ from renovation.models import (
     RenovationProject,
     Role,
 )
+from renovation.paging import page_number
 
 from .models import (
     CompoundPage,
@@ -238,24 +239,25 @@ class KeptPageFirst(PageFirst):
         return cached_as_of(f"request-count:{self._query}", self.version, super().count)
 
     def __getitem__(self, cut: slice) -> "KeptRows":
-        name = f"request-rows:{self._query}:{cut.start}:{cut.stop}"
         return KeptRows(
-            lambda: cached_as_of(name, self.version, lambda: PageFirst.__getitem__(self, cut)),
+            f"request-rows:{self._query}:{cut.start}:{cut.stop}",
+            self.version,
+            lambda: PageFirst.__getitem__(self, cut),
             length=max(0, min(cut.stop, self.count()) - cut.start),
-            key=None if self.version is None else (name, self.version),
         )
 
 
 class KeptRows(Sequence):
-    """A page of rows kept in the cache (KeptPageFirst), fetched from it when first read,
-    its length (of its cut, within the count) known without reading it, and `key`, which
-    names it there (None: not kept): what is worked out of these rows alone can be kept
-    under it too, and then they need not be read at all."""
+    """A page of rows kept in the cache under `name` and `version` (cached_as_of; worked
+    out by `work_out` when not there), fetched when first read, its length (of its cut,
+    within the count) known without reading it, and `key`, which names it (None: not kept):
+    what is worked out of these rows alone can be kept under it too, and then they need not
+    be read at all."""
 
-    def __init__(self, load: Callable[[], list], *, length: int, key):
-        self._load = load
+    def __init__(self, name: str, version, work_out: Callable[[], list], *, length: int):
+        self._load = functools.partial(cached_as_of, name, version, work_out)
         self._length = length
-        self.key = key
+        self.key = None if version is None else (name, version)
 
     @cached_property
     def _rows(self) -> list:
@@ -308,9 +310,7 @@ def request_page(parts: list[QuerySet], number, *, per_page: int, communities) -
     # in which order are this function's), so the query of their ids names them: compiled,
     # the parts' joins for the rows took a third of the page's time.
     queries = ":".join(query_digest(part.order_by().values("pk")) for part in parts)
-    # As the paginator reads it (anything but a number is the first page), so that what a
-    # user types makes no more keys than there are pages.
-    number = int(number) if str(number).isdigit() else 1
+    number = page_number(number)
     name = f"request-page:{queries}:{timezone.localdate()}:{per_page}:{number}"
     version = request_lists_version(communities)  # read before anything is kept
 
@@ -323,16 +323,15 @@ def request_page(parts: list[QuerySet], number, *, per_page: int, communities) -
         summary = request_summary(parts)
         page = page_of(summary["total"])
         rows = list(page)
-        cached_as_of(f"{name}:rows", version, lambda: rows)
+        keep_as_of(f"{name}:rows", version, rows)  # kept apart: read only when needed
         return {"summary": summary, "number": page.number, "length": len(rows)}
 
     listed = cached_as_of(name, version, work_out)
     rows = KeptRows(
-        lambda: cached_as_of(
-            f"{name}:rows", version, lambda: list(page_of(listed["summary"]["total"]))
-        ),
+        f"{name}:rows",
+        version,
+        lambda: list(page_of(listed["summary"]["total"])),
         length=listed["length"],
-        key=None if version is None else (f"{name}:rows", version),
     )
     return {**listed, "rows": rows}
 

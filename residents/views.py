@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renovation.access import ADD, CHANGE, VIEW, get_role, has_permission, scope_queryset
-from renovation.cache import fragment_key, loaded_values
+from renovation.cache import fragment_key, rows_shown
 from renovation.filters import filter_form_key
 from renovation.forms import add_service_errors
-from renovation.models import Building, Community, Compound, RenovationProject, Role
+from renovation.models import Building, Compound, RenovationProject, Role
 from renovation.paging import page_of, paged, query_without_page
-from renovation.selectors import building_list, compound_list
+from renovation.selectors import building_list, community_list, compound_list
 from renovation.widgets import options_key
 
 from . import selectors, services
@@ -79,7 +79,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         parts,
         request.GET.get("page"),
         per_page=PER_PAGE,
-        communities=scope_queryset(user, Community.objects.all()),
+        communities=community_list(user=user),
     )
     page = page_of(listed["rows"], listed["number"], listed["summary"]["total"], PER_PAGE)
     can_change = has_permission(user, ResidentRequest, CHANGE)
@@ -91,7 +91,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         # (the name they are kept under, or every value loaded for them), who looks (the
         # phone in full or not, the tick boxes) and the day (whether overdue).
         "cards_key": fragment_key(
-            listed["rows"].key or [loaded_values(row) for row in listed["rows"]],
+            rows_shown(listed["rows"]),
             user.pk,
             timezone.localdate(),
         ),

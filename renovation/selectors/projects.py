@@ -35,6 +35,7 @@ from ..models import (
     RenovationProject,
 )
 from ..models.projects import FINISHED
+from ..paging import page_number
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 ZERO = Value(Decimal("0"), output_field=MONEY)
@@ -138,6 +139,7 @@ def project_page(projects: QuerySet[RenovationProject], number, per_page: int = 
     (cache.PROJECT_LIST_TABLES): working it out was most of the list's time, and
     projects, money and places change a few times a day. (Compiled whole, with the joins
     and annotations of project_scope, naming the query took a tenth of the list's time.)"""
+    number = page_number(number)
     digest = query_digest(projects.values("pk"), timezone.localdate(), per_page, number)
 
     def work_out() -> dict:
