@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo run worker beat test check check-deploy lint format messages clean bench
+.PHONY: install demo run worker beat test check check-deploy lint format messages clean bench \
+	backup restore
 
 install: $(STAMP)
 
@@ -61,6 +62,19 @@ format: install
 messages: install
 	$(PY) manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'tests/*'
 	$(PY) manage.py compilemessages --locale zh_Hans --ignore '.venv/*'
+
+# Backups (PostgreSQL only): the database of DATABASE_URL (pg_dump) and DJANGO_MEDIA_ROOT in
+# one archive, $(BACKUP_DIR)/xinsheng-YYYYmmdd-HHMMSS.tar. `make restore FILE=…` puts one
+# back into the empty database of DATABASE_URL (FORCE=1 replaces a database that is not
+# empty) and checks every table's rows against the archive. See README, Backup and restore.
+BACKUP_DIR ?= backups
+
+backup: install
+	$(PY) manage.py backup --output-dir "$(BACKUP_DIR)"
+
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=$(BACKUP_DIR)/xinsheng-YYYYmmdd-HHMMSS.tar [FORCE=1]" >&2; exit 2; }
+	$(PY) manage.py restore $(if $(FORCE),--force) "$(FILE)"
 
 # Benchmarks at city scale against their targets (bench/; figures in bench/results/*.json,
 # read in docs/performance.md). Needs PostgreSQL and Redis on 127.0.0.1; creates the
