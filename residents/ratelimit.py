@@ -2,8 +2,8 @@
 
 They fail open: with the cache unreachable (CACHE_URL's Redis stopped or hung, which
 django-redis answers with None), every use is allowed, so residents can still leave their
-wishes. What a flood then leaves gets no further than the community's queue: an online
-wish is unverified until the staff call the resident back."""
+wishes. What a flood then leaves gets no further than the community's queue, where online
+wishes arrive unverified."""
 
 import hashlib
 
