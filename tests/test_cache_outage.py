@@ -45,7 +45,8 @@ def _project_cache_settings(monkeypatch, url: str) -> dict:
     """CACHES and SESSION_ENGINE as config/settings.py works them out for CACHE_URL=url."""
     monkeypatch.setenv("CACHE_URL", url)
     read = runpy.run_path(str(ROOT / "config" / "settings.py"))
-    return {"CACHES": read["CACHES"], "SESSION_ENGINE": read["SESSION_ENGINE"]}
+    names = ["CACHES", "SESSION_ENGINE", "SESSION_CACHE_ALIAS"]
+    return {name: read[name] for name in names if name in read}
 
 
 class RedisServer:
@@ -315,3 +316,19 @@ def test_an_outage_is_logged_once_and_the_cache_is_used_again_when_it_answers(
         assert any("answers again" in r.getMessage() for r in caplog.records)
     finally:
         server.stop()
+
+
+def test_a_session_copy_in_the_cache_outlives_its_last_write_by_five_minutes_at_most(
+    cache_at, redis_server, users
+):
+    """A log-out while the cache cannot be reached deletes the session from the database
+    only; a Redis that comes back with its data (a hung one that resumes) would otherwise
+    let the old session in again until it expires, hours later."""
+    cache_at(redis_server.url)
+    client = Client()
+    assert log_in(client, users["grid_worker"].username, Timed()) is None
+    assert client.get(reverse("request-list")).status_code == 200
+    copies = [key for key in redis_server.client.keys() if b"sessions" in key]
+    assert copies, redis_server.client.keys()
+    for key in copies:
+        assert 0 < redis_server.client.ttl(key) <= 5 * 60
