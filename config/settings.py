@@ -292,9 +292,13 @@ else:
 # under load went to reading the session). Never with the per-process cache: another
 # process would keep a session this one ended. The database stays the record: a session is
 # written there first, and read from there whenever the cache misses or cannot be reached,
-# so a lost cache loses no login (tests/test_cache_outage.py).
+# so a lost cache loses no login (tests/test_cache_outage.py). A copy lives five minutes
+# at most (config.redis_cache.SessionCopies), so a log-out that a hung cache missed is not
+# undone for longer when it resumes.
 if CACHE_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
+    CACHES["sessions"] = {**CACHES["default"], "BACKEND": "config.redis_cache.SessionCopies"}
 
 # Residents' requests: days until an errand, an objection, a complaint or a wish (when the
 # compound has no demand list in the making) is due.
