@@ -251,28 +251,54 @@ ADMIN_SITE_HEADER = _("Xinsheng: old-neighbourhood renovation")
 WILLINGNESS_THRESHOLD = Fraction(env_str("WILLINGNESS_THRESHOLD") or "2/3")
 
 # The cache holds the public page's rate-limit counters, the dashboard's and the project
-# list's figures under the version of the tables they come from (renovation/cache.py), and
-# pieces of pages keyed by what they show: per process (locmem) by default, shared between
-# gunicorn workers when CACHE_URL points at Redis (redis://...). CACHE_KEY_PREFIX: set it
-# to the release on each deployment, so pieces rendered by the previous release's templates
-# are not shown (they would otherwise last until they expire, ten minutes at most).
+# list's figures under the version of the tables they come from (renovation/cache.py), pieces
+# of pages keyed by what they show, and a copy of the sessions: per process (locmem) by
+# default, shared between gunicorn workers when CACHE_URL points at Redis (redis://...).
+# CACHE_KEY_PREFIX: set it to the release on each deployment, so pieces rendered by the
+# previous release's templates are not shown (they would otherwise last until they expire,
+# ten minutes at most).
+#
+# A cache that may be lost: everything in it can be worked out again, so a Redis that is
+# stopped, hung or full makes a call a miss (IGNORE_EXCEPTIONS), never an error page. A call
+# waits a quarter of a second to connect and one for the answer, and once Redis has not
+# answered, the process leaves it alone for five seconds (config.redis_cache: one timeout
+# per process and interval, not one per cache call of every page) and logs the outage once.
 CACHE_URL = env_str("CACHE_URL")
-CACHES = {
-    "default": {
-        **(
-            {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-            if CACHE_URL
-            else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-        ),
-        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX"),
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.25,
+                "REDIS_CLIENT_CLASS": "config.redis_cache.FailFastRedis",
+                "REDIS_CLIENT_KWARGS": {"retry_after": 5},
+            },
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
 # Sessions are kept in the database; with a cache that every process shares (CACHE_URL) they
 # are read from it too, which spares most requests a query (a tenth of a request's time
 # under load went to reading the session). Never with the per-process cache: another
-# process would keep a session this one ended.
+# process would keep a session this one ended. The database stays the record: a session is
+# written there first, and read from there whenever the cache misses or cannot be reached,
+# so a lost cache loses no login (tests/test_cache_outage.py). A copy lives five minutes
+# at most (config.redis_cache.SessionCopies), so a log-out that a hung cache missed is not
+# undone for longer when it resumes.
 if CACHE_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
+    CACHES["sessions"] = {**CACHES["default"], "BACKEND": "config.redis_cache.SessionCopies"}
 
 # Residents' requests: days until an errand, an objection, a complaint or a wish (when the
 # compound has no demand list in the making) is due.

@@ -1,4 +1,9 @@
-"""Fixed-window counters in the Django cache, for the public page's abuse limits."""
+"""Fixed-window counters in the Django cache, for the public page's abuse limits.
+
+They fail open: with the cache unreachable (CACHE_URL's Redis stopped or hung, which
+django-redis answers with None), every use is allowed, so residents can still leave their
+wishes. What a flood then leaves gets no further than the community's queue, where online
+wishes arrive unverified."""
 
 import hashlib
 
@@ -17,4 +22,6 @@ def allow(scope: str, value: str, *, limit: int, seconds: int) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, seconds)
         count = 1
+    if count is None:  # the cache could not be reached: fail open (see above)
+        return True
     return count <= limit
