@@ -1,6 +1,6 @@
 import datetime
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -80,7 +80,50 @@ class SafeAutocompleteSelectMultiple(_PostedIdsOnly, AutocompleteSelectMultiple)
     pass
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
+def _refused_form(form_class: type, refusal: ValidationError) -> type:
+    """`form_class`, with `refusal` (a service's ValidationError) among its errors."""
+
+    class RefusedForm(form_class):
+        def clean(self):
+            cleaned = super().clean()
+            add_service_errors(self, refusal)
+            return cleaned
+
+    return RefusedForm
+
+
+class RefusalsOnTheFormAdmin(admin.ModelAdmin):
+    """A rule refused while the admin saves (a service's ValidationError in save_model,
+    save_related or delete_model; its form checks first, but without the service's lock,
+    so a rule broken by someone else meanwhile is only seen there) shows on the form, or
+    as a message, and nothing is saved: never a 500.
+
+    The admin saves a POST in one transaction, which the refusal rolls back on its way
+    out; the same POST is then shown again with the refusal among its form's errors."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST" or hasattr(request, "refused_by_service"):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as refusal:
+            request.refused_by_service = refusal
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "refused_by_service", None)
+        return form if refusal is None else _refused_form(form, refusal)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as refusal:
+            self.message_user(request, " ".join(refusal.messages), messages.ERROR)
+            return redirect(request.path)
+
+
+class ScopedModelAdmin(RefusalsOnTheFormAdmin):
     """Admin whose rows, choices and permissions all come from renovation.access.
 
     An object outside the user's area answers 404, the same as one that does not exist."""
@@ -660,6 +703,14 @@ class ProgressUpdateAdmin(ScopedHistoryAdmin):
         return False
 
 
+def _saved_as(obj, created) -> None:
+    """Make the admin's unsaved `obj` the row a service created from it, for what the admin
+    does with it next: its log entry, its message and its history link name that row."""
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(created, field.attname))
+    obj._state.adding, obj._state.db = False, created._state.db
+
+
 class MoneyAdmin(ScopedHistoryAdmin):
     """Money rows are append-only: a mistake is deleted and entered again, so every rule is
     checked by the service on the way in."""
@@ -709,7 +760,7 @@ class FundingSourceAdmin(ScopedHistoryAdmin):
         created = funding_source_create(
             user=request.user, **{f: form.cleaned_data[f] for f in fields}
         )
-        obj.pk, obj._state.adding = created.pk, False
+        _saved_as(obj, created)
 
 
 @admin.register(FundingAllocation)
@@ -731,7 +782,7 @@ class FundingAllocationAdmin(MoneyAdmin):
             user=request.user,
             note=obj.note,
         )
-        obj.pk, obj._state.adding = created.pk, False
+        _saved_as(obj, created)
 
 
 @admin.register(Disbursement)
@@ -753,7 +804,7 @@ class DisbursementAdmin(MoneyAdmin):
             user=request.user,
             voucher=obj.voucher,
         )
-        obj.pk, obj._state.adding = created.pk, False
+        _saved_as(obj, created)
 
 
 @admin.register(MonthlyReport)

@@ -1,0 +1,218 @@
+"""Money in the admin: a payment or allocation entered there is saved, a rule the service
+refuses (even one broken meanwhile by someone else) shows on the form and saves nothing,
+and a deleted money row's history stays readable to the finance bureau and the programme
+office."""
+
+import datetime
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from renovation.models import Disbursement, FundingAllocation, FundingSource
+from renovation.services import allocation_create
+from tests.factories import FundingSourceFactory, ProjectFactory
+from tests.threads import open_in_thread
+
+D = datetime.date
+
+
+@pytest.fixture
+def finance(users):
+    return users["finance"]
+
+
+@pytest.fixture
+def project(registry):
+    return ProjectFactory(compound=registry["compounds"]["GY"])
+
+
+@pytest.fixture
+def source(db):
+    return FundingSourceFactory(amount=Decimal("100.00"))
+
+
+@pytest.fixture
+def allocation(source, project, finance):
+    return allocation_create(
+        source=source, project=project, amount="80.00", on=D(2022, 4, 1), user=finance
+    )
+
+
+def add_url(model) -> str:
+    return reverse(f"admin:renovation_{model._meta.model_name}_add")
+
+
+def form_errors(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.context["adminform"].form.errors.as_text()
+
+
+def tomorrow() -> str:
+    return (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+
+
+# --- Entered in the admin -------------------------------------------------------------------
+
+
+def test_a_payment_entered_in_the_admin_is_saved_and_logged(client, finance, allocation):
+    client.force_login(finance)
+    data = {"allocation": allocation.pk, "amount": "30.00", "paid_on": "2022-04-10"}
+    response = client.post(add_url(Disbursement), {**data, "voucher": "记-0410"})
+
+    assert response.status_code == 302
+    payment = Disbursement.objects.get()
+    assert (payment.project, payment.amount, payment.by) == (
+        allocation.project,
+        Decimal("30.00"),
+        finance,
+    )
+    assert payment.history.get().history_user == finance
+    entry = LogEntry.objects.get(object_id=str(payment.pk))
+    assert entry.object_repr == str(payment) and allocation.project.name in entry.object_repr
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "field"),
+    [
+        (FundingSource, {"kind": "district_matching", "year": 2022, "amount": "5"}, "received_on"),
+        (FundingAllocation, {"amount": "10.00"}, "allocated_on"),
+        (Disbursement, {"amount": "10.00"}, "paid_on"),
+    ],
+    ids=["source", "allocation", "payment"],
+)
+def test_a_rule_only_the_service_checks_shows_on_the_form(
+    client, finance, allocation, model, data, field
+):
+    """The services refuse a date after today; the admin forms do not check it themselves,
+    so the refusal comes from save_model and answered 500."""
+    client.force_login(finance)
+    client.raise_request_exception = False
+    before = model.objects.count()
+    filled = {
+        FundingSource: {"name": "城区配套资金", "document_number": "柳北财〔2022〕9号"},
+        FundingAllocation: {"source": allocation.source_id, "project": allocation.project_id},
+        Disbursement: {"allocation": allocation.pk},
+    }[model]
+    response = client.post(add_url(model), {**filled, **data, field: tomorrow()})
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert "日期不能晚于今天" in form_errors(response)
+    assert model.objects.count() == before
+    assert not LogEntry.objects.exists()
+
+
+# --- Two people at once (PostgreSQL) --------------------------------------------------------
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)"
+)
+
+
+def post_in_thread(client: Client, url: str, data: dict):
+    """POST from another thread (its own connection); returns a function that waits for the
+    response and gives it."""
+    answer = {}
+
+    def run():
+        try:
+            answer["response"] = client.post(url, data)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def response():
+        thread.join(20)
+        assert not thread.is_alive(), "the admin's request never finished"
+        return answer["response"]
+
+    return response
+
+
+def wait_until_a_request_waits_for_a_lock() -> None:
+    """Returns once a connection to this database waits for a row lock."""
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("no request came to wait for the lock")
+
+
+def logged_in(user) -> Client:
+    client = Client(raise_request_exception=False)  # a 500 is a response to look at
+    client.force_login(user)
+    return client
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_loser_of_two_allocations_at_once_gets_a_form_error(registry, users):
+    """The form checks what is left before the lock; an allocation committed meanwhile
+    makes the service refuse under the lock, and that refusal lands on the form."""
+    finance, office = users["finance"], users["programme_office"]
+    source = FundingSourceFactory(amount=Decimal("100.00"))
+    project = ProjectFactory(compound=registry["compounds"]["GY"])
+    on = D(2022, 4, 1)
+    _winner, commit_winner = open_in_thread(
+        lambda: allocation_create(source=source, project=project, amount="60", on=on, user=office)
+    )
+    data = {"source": source.pk, "project": project.pk, "amount": "60.00", "allocated_on": on}
+    response = post_in_thread(logged_in(finance), add_url(FundingAllocation), data)
+    wait_until_a_request_waits_for_a_lock()
+    commit_winner()
+
+    loser = response()
+    assert loser.status_code == 200
+    errors = loser.context["adminform"].form.errors
+    assert "amount" in errors and "剩余 ¥40.00" in errors.as_text()
+    assert [a.amount for a in FundingAllocation.objects.all()] == [Decimal("60.00")]
+    assert not LogEntry.objects.exists()
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_lowering_a_source_below_an_allocation_made_meanwhile_gets_a_form_error(registry, users):
+    finance, office = users["finance"], users["programme_office"]
+    source = FundingSourceFactory(amount=Decimal("100.00"), name="中央财政补助资金")
+    project = ProjectFactory(compound=registry["compounds"]["GY"])
+    _winner, commit_winner = open_in_thread(
+        lambda: allocation_create(
+            source=source, project=project, amount="60", on=D(2022, 4, 1), user=office
+        )
+    )
+    data = {
+        "kind": source.kind,
+        "year": source.year,
+        "name": "中央财政补助资金（更正）",
+        "document_number": source.document_number,
+        "amount": "50.00",
+    }
+    url = reverse("admin:renovation_fundingsource_change", args=[source.pk])
+    response = post_in_thread(logged_in(finance), url, data)
+    wait_until_a_request_waits_for_a_lock()
+    commit_winner()
+
+    loser = response()
+    assert loser.status_code == 200
+    errors = loser.context["adminform"].form.errors
+    assert "amount" in errors and "已下达 ¥60.00" in errors.as_text()
+    source.refresh_from_db()
+    assert (source.amount, source.name) == (Decimal("100.00"), "中央财政补助资金")
+    assert not LogEntry.objects.exists()
