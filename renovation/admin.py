@@ -1,10 +1,13 @@
 import datetime
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect
@@ -14,8 +17,19 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import get_history_manager_for_model
 
-from .access import ADD, ADMIN_ROLES, CHANGE, DELETE, VIEW, get_role, has_permission, scope_queryset
+from .access import (
+    ADD,
+    ADMIN_ROLES,
+    CHANGE,
+    DELETE,
+    DELETED,
+    VIEW,
+    get_role,
+    has_permission,
+    scope_queryset,
+)
 from .forms import (
     AllocationAdminForm,
     DisbursementAdminForm,
@@ -42,6 +56,7 @@ from .models import (
     SubDistrict,
 )
 from .models.projects import FINISHED, PREPARATION
+from .models.registry import shown
 from .selectors import latest_progress_subquery, project_totals, sum_subquery
 from .selectors.report import Month
 from .services import (
@@ -180,7 +195,8 @@ class ScopedHistoryMixin(SimpleHistoryAdmin):
     The history of a record outside the user's area answers 404, like the record."""
 
     def history_view(self, request, object_id, extra_context=None):
-        self.get_object(request, object_id)  # 404 outside the user's area
+        if not self.is_deleted_and_readable(request, object_id):
+            self.get_object(request, object_id)  # 404 outside the user's area
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -188,10 +204,26 @@ class ScopedHistoryMixin(SimpleHistoryAdmin):
         # POSTed version for anyone who may view the record, around the services' rules
         # (a read-only leader renamed a project that way): here a version is shown, in
         # the user's area only, and never written back.
-        self.get_object(request, object_id)  # 404 outside the user's area
+        if not self.is_deleted_and_readable(request, object_id):
+            self.get_object(request, object_id)  # 404 outside the user's area
         if request.method != "GET":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def is_deleted_and_readable(self, request, object_id) -> bool:
+        """Whether `object_id` names a deleted row whose history the user may read (the
+        DELETED rule of renovation.access); simple_history then shows its last version."""
+        if not has_permission(request.user, self.model, DELETED):
+            return False
+        try:
+            pk = self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            return False
+        history = get_history_manager_for_model(self.model)
+        return (
+            not self.model._default_manager.filter(pk=pk).exists()
+            and history.filter(**{self.model._meta.pk.attname: pk, "history_type": "-"}).exists()
+        )
 
     def revert_disabled(self, request, obj=None):
         return True
@@ -703,6 +735,74 @@ class ProgressUpdateAdmin(ScopedHistoryAdmin):
         return False
 
 
+class DeletedRecordsAdmin(ScopedHistoryAdmin):
+    """A list of the deleted rows ("deleted/"), newest first, each linking to its history,
+    for the roles the DELETED rule of renovation.access names; linked from the list."""
+
+    change_list_template = "admin/renovation/deleted_records_change_list.html"
+    # The fields of a deleted row the list shows, besides when and by whom it was deleted.
+    deleted_list_display: list[str] = []
+    deleted_per_page = 100
+
+    def get_urls(self):
+        opts = self.model._meta
+        custom = [
+            path(
+                "deleted/",
+                self.admin_site.admin_view(self.deleted_view),
+                name=f"{opts.app_label}_{opts.model_name}_deleted",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def deleted_view(self, request):
+        if not has_permission(request.user, self.model, DELETED):
+            raise PermissionDenied
+        opts = self.model._meta
+        history = get_history_manager_for_model(self.model)
+        related = [
+            name
+            for name in self.deleted_list_display
+            if history.model._meta.get_field(name).is_relation
+        ]
+        records = (
+            history.filter(history_type="-")
+            .select_related("history_user", *related)
+            .order_by("-history_date", "-history_id")
+        )
+        page = Paginator(records, self.deleted_per_page).get_page(request.GET.get(PAGE_VAR))
+        history_url = f"admin:{opts.app_label}_{opts.model_name}_history"
+        rows = [
+            {
+                "deleted_at": record.history_date,
+                "deleted_by": record.history_user,
+                "cells": [shown(record, name) for name in self.deleted_list_display],
+                "history_url": reverse(history_url, args=[getattr(record, opts.pk.attname)]),
+            }
+            for record in page
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "title": _("Deleted %(name)s") % {"name": opts.verbose_name_plural},
+            "headers": [
+                history.model._meta.get_field(name).verbose_name
+                for name in self.deleted_list_display
+            ],
+            "rows": rows,
+            "page": page,
+            "page_var": PAGE_VAR,
+        }
+        return TemplateResponse(request, "admin/renovation/deleted_records.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        if has_permission(request.user, self.model, DELETED):
+            opts = self.model._meta
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_deleted")
+            extra_context = {**(extra_context or {}), "deleted_url": url}
+        return super().changelist_view(request, extra_context)
+
+
 def _saved_as(obj, created) -> None:
     """Make the admin's unsaved `obj` the row a service created from it, for what the admin
     does with it next: its log entry, its message and its history link name that row."""
@@ -711,7 +811,7 @@ def _saved_as(obj, created) -> None:
     obj._state.adding, obj._state.db = False, created._state.db
 
 
-class MoneyAdmin(ScopedHistoryAdmin):
+class MoneyAdmin(DeletedRecordsAdmin):
     """Money rows are append-only: a mistake is deleted and entered again, so every rule is
     checked by the service on the way in."""
 
@@ -720,8 +820,9 @@ class MoneyAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(FundingSource)
-class FundingSourceAdmin(ScopedHistoryAdmin):
+class FundingSourceAdmin(DeletedRecordsAdmin):
     form = FundingSourceAdminForm
+    deleted_list_display = ["name", "document_number", "year", "amount"]
     list_display = ["name", "kind", "year", "document_number", "amount_yuan", "allocated", "paid"]
     list_filter = ["year", "kind"]
     search_fields = ["name", "document_number"]
@@ -772,6 +873,7 @@ class FundingAllocationAdmin(MoneyAdmin):
     search_fields = ["project__name", "source__name", "source__document_number"]
     autocomplete_fields = ["source", "project"]
     fields = ["source", "project", "amount", "allocated_on", "note"]
+    deleted_list_display = ["source", "project", "amount", "allocated_on", "by"]
 
     def save_model(self, request, obj, form, change):
         created = allocation_create(
@@ -794,6 +896,7 @@ class DisbursementAdmin(MoneyAdmin):
     search_fields = ["project__name", "voucher"]
     autocomplete_fields = ["allocation"]
     fields = ["allocation", "amount", "paid_on", "voucher"]
+    deleted_list_display = ["project", "allocation", "amount", "paid_on", "voucher", "by"]
     date_hierarchy = "paid_on"
 
     def save_model(self, request, obj, form, change):

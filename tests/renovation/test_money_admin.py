@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from renovation.models import Disbursement, FundingAllocation, FundingSource
-from renovation.services import allocation_create
+from renovation.services import allocation_create, disbursement_create
 from tests.factories import FundingSourceFactory, ProjectFactory
 from tests.threads import open_in_thread
 
@@ -216,3 +216,124 @@ def test_lowering_a_source_below_an_allocation_made_meanwhile_gets_a_form_error(
     source.refresh_from_db()
     assert (source.amount, source.name) == (Decimal("100.00"), "中央财政补助资金")
     assert not LogEntry.objects.exists()
+
+
+# --- The history of deleted money rows ------------------------------------------------------
+
+# Who reads deleted money rows' history: tests.conftest.users key → may read.
+READS_DELETED = {
+    "programme_office": True,
+    "finance": True,
+    "organisation": False,
+    "publicity": False,
+    "leader": False,
+    "sub_district_staff": False,
+    "community_staff": False,
+    "grid_worker": False,
+    "no_role": False,
+}
+
+
+@pytest.fixture
+def deleted(client, finance, allocation):
+    """A payment and then its allocation, deleted in the admin by the finance bureau."""
+    payment = disbursement_create(
+        allocation=allocation, amount="30.00", on=D(2022, 4, 10), user=finance, voucher="记-0410"
+    )
+    client.force_login(finance)
+    for row in (payment, allocation):
+        url = reverse(f"admin:renovation_{row._meta.model_name}_delete", args=[row.pk])
+        assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Disbursement.objects.exists() and not FundingAllocation.objects.exists()
+    client.logout()
+    return {"payment": payment.pk, "allocation": allocation.pk}
+
+
+def test_the_deleted_view_lists_deleted_payments_with_who_deleted_them(client, users, deleted):
+    client.force_login(users["programme_office"])
+    response = client.get(reverse("admin:renovation_disbursement_deleted"))
+
+    assert response.status_code == 200
+    [row] = response.context["rows"]
+    assert row["deleted_by"] == users["finance"]
+    assert "记-0410" in row["cells"] and "30.00" in row["cells"]
+    history = reverse("admin:renovation_disbursement_history", args=[deleted["payment"]])
+    assert row["history_url"] == history
+    page = response.content.decode()
+    assert history in page and "记-0410" in page
+
+
+def test_the_money_lists_link_to_their_deleted_rows(client, users, deleted):
+    for role, reads in READS_DELETED.items():
+        if role in ("grid_worker", "no_role"):
+            continue
+        client.force_login(users[role])
+        for model in ("fundingsource", "fundingallocation", "disbursement"):
+            response = client.get(reverse(f"admin:renovation_{model}_changelist"))
+            if response.status_code == 403:
+                continue  # sources are district-level
+            link = reverse(f"admin:renovation_{model}_deleted")
+            assert (link in response.content.decode()) is reads, (role, model)
+
+
+@pytest.mark.parametrize("role", [*READS_DELETED, "anonymous"])
+def test_only_the_office_and_finance_read_deleted_money_rows(client, users, deleted, role):
+    if role != "anonymous":
+        client.force_login(users[role])
+    staff = role not in ("anonymous", "grid_worker")
+    reads = READS_DELETED.get(role, False)
+    lists = {
+        model: client.get(reverse(f"admin:renovation_{model}_deleted"))
+        for model in ("fundingsource", "fundingallocation", "disbursement")
+    }
+    histories = [
+        client.get(reverse(f"admin:renovation_{model}_history", args=[deleted[key]]))
+        for model, key in (("disbursement", "payment"), ("fundingallocation", "allocation"))
+    ]
+    version = FundingAllocation.history.filter(id=deleted["allocation"]).latest()
+    versions = [
+        client.get(
+            reverse(
+                "admin:renovation_fundingallocation_simple_history",
+                args=[deleted["allocation"], version.history_id],
+            )
+        )
+    ]
+
+    if reads:
+        assert {r.status_code for r in [*lists.values(), *histories, *versions]} == {200}
+        for history in histories:  # entered, then deleted
+            assert [r.history_type for r in history.context["page_obj"]] == ["-", "+"]
+    elif staff:
+        assert {r.status_code for r in lists.values()} == {403}
+        assert {r.status_code for r in [*histories, *versions]} <= {403, 404}
+    else:
+        for response in [*lists.values(), *histories, *versions]:
+            assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_deleted_rows_version_cannot_be_written_back(client, users, deleted):
+    client.force_login(users["finance"])
+    version = FundingAllocation.history.filter(id=deleted["allocation"]).latest()
+    url = reverse(
+        "admin:renovation_fundingallocation_simple_history",
+        args=[deleted["allocation"], version.history_id],
+    )
+    assert client.post(url, {"amount": "80.00"}).status_code == 403
+    assert not FundingAllocation.objects.exists()
+
+
+def test_a_live_row_of_another_area_is_no_deleted_row(client, users, registry, finance):
+    """The way in for deleted rows never opens a live row outside the user's area."""
+    other = ProjectFactory(compound=registry["compounds"]["JN"])
+    allocation = allocation_create(
+        source=FundingSourceFactory(amount=100),
+        project=other,
+        amount="5",
+        on=D(2022, 4, 1),
+        user=finance,
+    )
+    client.force_login(users["community_staff"])
+    url = reverse("admin:renovation_fundingallocation_history", args=[allocation.pk])
+    assert client.get(url).status_code == 404
+    assert client.get(url.replace(str(allocation.pk), "not-a-number")).status_code == 404
