@@ -1,4 +1,6 @@
 import datetime
+import logging
+from contextlib import contextmanager
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -8,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect
@@ -69,6 +72,8 @@ from .services import (
     report_request,
 )
 
+logger = logging.getLogger(__name__)
+
 
 class _PostedIdsOnly:
     """Django's autocomplete widget looks up whatever was posted to show it again, and a
@@ -108,10 +113,12 @@ def _refused_form(form_class: type, refusal: ValidationError) -> type:
 
 
 class RefusalsOnTheFormAdmin(admin.ModelAdmin):
-    """A rule refused while the admin saves (a service's ValidationError in save_model,
-    save_related or delete_model; its form checks first, but without the service's lock,
-    so a rule broken by someone else meanwhile is only seen there) shows on the form, or
-    as a message, and nothing is saved: never a 500.
+    """A rule refused while the admin saves shows on the form, or as a message, and nothing
+    is saved: never a 500. The refusal is a service's ValidationError in save_model,
+    save_related or delete_model (the form checks first, but without the service's lock,
+    so a rule broken by someone else meanwhile is only seen there), or the database's
+    IntegrityError (a constraint broken by a write committed meanwhile, such as a payment
+    out of the allocation being deleted).
 
     The admin saves a POST in one transaction, which the refusal rolls back on its way
     out; the same POST is then shown again with the refusal among its form's errors."""
@@ -120,9 +127,10 @@ class RefusalsOnTheFormAdmin(admin.ModelAdmin):
         if request.method != "POST" or hasattr(request, "refused_by_service"):
             return super().changeform_view(request, object_id, form_url, extra_context)
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as refusal:
-            request.refused_by_service = refusal
+            with _messages_dropped_if_refused(request):
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, IntegrityError) as refusal:
+            request.refused_by_service = _as_validation_error(refusal, NOT_SAVED)
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -131,11 +139,49 @@ class RefusalsOnTheFormAdmin(admin.ModelAdmin):
         return form if refusal is None else _refused_form(form, refusal)
 
     def delete_view(self, request, object_id, extra_context=None):
-        try:
+        if request.method != "POST":
             return super().delete_view(request, object_id, extra_context)
-        except ValidationError as refusal:
+        try:
+            with _messages_dropped_if_refused(request):
+                return super().delete_view(request, object_id, extra_context)
+        except (ValidationError, IntegrityError) as refusal:
+            refusal = _as_validation_error(refusal, NOT_DELETED)
             self.message_user(request, " ".join(refusal.messages), messages.ERROR)
-            return redirect(request.path)
+            return redirect(request.path)  # the page says what stands in the way now
+
+
+NOT_SAVED = _(
+    "Nothing was saved: a related change was saved at the same moment. Check the form "
+    "and save again."
+)
+NOT_DELETED = _(
+    "Nothing was deleted: records that depend on it were saved at the same moment. "
+    "Check them and try again."
+)
+
+
+@contextmanager
+def _messages_dropped_if_refused(request):
+    """The messages the admin adds while it saves, dropped if the save is refused: a
+    constraint checked at commit fails after the admin said "deleted successfully"."""
+    storage = messages.get_messages(request)
+    earlier = len(storage)
+    try:
+        yield
+    except (ValidationError, IntegrityError):
+        for message in list(storage)[:earlier]:  # read all: only those added again are kept
+            messages.add_message(
+                request, message.level, message.message, extra_tags=message.extra_tags
+            )
+        raise
+
+
+def _as_validation_error(refusal: Exception, database_message) -> ValidationError:
+    """The refusal as a ValidationError: the database's own words are for the log."""
+    if isinstance(refusal, ValidationError):
+        return refusal
+    logger.warning("The database refused an admin write", exc_info=refusal)
+    return ValidationError(database_message, code="conflict")
 
 
 class ScopedModelAdmin(RefusalsOnTheFormAdmin):

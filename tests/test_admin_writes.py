@@ -9,13 +9,21 @@ import datetime
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.db import connection
 from django.forms import BooleanField
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from partycells.models import MemberRole, UnitKind, VolunteerMember, VolunteerTeam
-from renovation.models import Building, ItemCategory
+from renovation.admin import NOT_SAVED
+from renovation.models import Building, Compound, ItemCategory
 from tests.factories import CompoundFactory, ProjectFactory
+from tests.threads import (
+    logged_in,
+    open_in_thread,
+    post_in_thread,
+    wait_until_a_request_waits_for_a_lock,
+)
 from tests.world import build_world
 
 # Roles that work in the admin (tests.conftest.users); grid workers and staff without a role
@@ -72,7 +80,7 @@ VALID = {
         "code": "XS",
     },
     "renovation.compound": lambda w: {
-        "community": w.a.community.pk,
+        "community": w and w.a.community.pk,
         "name": "新小区",
         "code": "XQ-NEW",
         "address": "柳北区新路1号",
@@ -252,3 +260,37 @@ def test_every_admin_add_form_saves_valid_data(client, users, world, role):
     # Each role that keeps something in the admin reached at least one form.
     if role not in ("leader",):
         assert posted, f"{role} found no add form"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="locks need PostgreSQL (CI runs it)")
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_row_saved_meanwhile_with_the_same_code_gives_a_form_error(registry, users):
+    """Two people add the same compound at once: the form finds no such code yet, the
+    database refuses the second row, and that refusal comes back on the form."""
+    community = registry["a1"]
+    _first, commit_first = open_in_thread(
+        lambda: CompoundFactory(community=community, name="工人新村", code="GRXC")
+    )
+    data = {
+        **VALID["renovation.compound"](None),
+        "community": community.pk,
+        "name": "工人新村",
+        "code": "GRXC",
+        "buildings-TOTAL_FORMS": 0,
+        "buildings-INITIAL_FORMS": 0,
+    }
+    client = logged_in(users["programme_office"])
+    response = post_in_thread(client, reverse("admin:renovation_compound_add"), data)
+    wait_until_a_request_waits_for_a_lock()
+    commit_first()
+
+    second = response()
+    assert second.status_code == 200
+    form = second.context["adminform"].form
+    with translation.override("zh-hans"):  # the page's language
+        errors = list(form.non_field_errors())
+        assert str(NOT_SAVED) in errors
+    assert len(errors) > 1  # and now the form itself finds the compound taken
+    assert Compound.objects.filter(code="GRXC").count() == 1
+    assert not [str(m) for m in second.context["messages"]]

@@ -4,21 +4,24 @@ and a deleted money row's history stays readable to the finance bureau and the p
 office."""
 
 import datetime
-import threading
-import time
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.db import connection, connections
-from django.test import Client
+from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from renovation.admin import NOT_DELETED
 from renovation.models import Disbursement, FundingAllocation, FundingSource
 from renovation.services import allocation_create, disbursement_create
 from tests.factories import FundingSourceFactory, ProjectFactory
-from tests.threads import open_in_thread
+from tests.threads import (
+    logged_in,
+    open_in_thread,
+    post_in_thread,
+    wait_until_a_request_waits_for_a_lock,
+)
 
 D = datetime.date
 
@@ -114,49 +117,6 @@ def test_a_rule_only_the_service_checks_shows_on_the_form(
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)"
 )
-
-
-def post_in_thread(client: Client, url: str, data: dict):
-    """POST from another thread (its own connection); returns a function that waits for the
-    response and gives it."""
-    answer = {}
-
-    def run():
-        try:
-            answer["response"] = client.post(url, data)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-
-    def response():
-        thread.join(20)
-        assert not thread.is_alive(), "the admin's request never finished"
-        return answer["response"]
-
-    return response
-
-
-def wait_until_a_request_waits_for_a_lock() -> None:
-    """Returns once a connection to this database waits for a row lock."""
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("no request came to wait for the lock")
-
-
-def logged_in(user) -> Client:
-    client = Client(raise_request_exception=False)  # a 500 is a response to look at
-    client.force_login(user)
-    return client
 
 
 @postgres_only
@@ -337,3 +297,40 @@ def test_a_live_row_of_another_area_is_no_deleted_row(client, users, registry, f
     url = reverse("admin:renovation_fundingallocation_history", args=[allocation.pk])
     assert client.get(url).status_code == 404
     assert client.get(url.replace(str(allocation.pk), "not-a-number")).status_code == 404
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_deleting_an_allocation_while_it_is_paid_from_gives_a_message(registry, users):
+    """The delete page finds no payment yet; one committed meanwhile makes the database
+    refuse the deletion at commit, and that refusal comes back as a message."""
+    finance, office = users["finance"], users["programme_office"]
+    project = ProjectFactory(compound=registry["compounds"]["GY"])
+    allocation = allocation_create(
+        source=FundingSourceFactory(amount=Decimal("100.00")),
+        project=project,
+        amount="80",
+        on=D(2022, 4, 1),
+        user=office,
+    )
+    _payment, commit_payment = open_in_thread(
+        lambda: disbursement_create(
+            allocation=allocation, amount="30", on=D(2022, 4, 2), user=office
+        )
+    )
+    client = logged_in(finance)
+    url = reverse("admin:renovation_fundingallocation_delete", args=[allocation.pk])
+    response = post_in_thread(client, url, {"post": "yes"})
+    wait_until_a_request_waits_for_a_lock()
+    commit_payment()
+
+    refused = response()
+    assert refused.status_code == 302 and refused["Location"] == url
+    assert FundingAllocation.objects.filter(pk=allocation.pk).exists()
+    assert Disbursement.objects.filter(allocation=allocation).count() == 1
+    page = client.get(url)
+    shown = [str(message) for message in page.context["messages"]]
+    with translation.override("zh-hans"):  # the page's language
+        assert shown == [str(NOT_DELETED)]
+    assert page.context["protected"]  # the payment that now stands in the way
