@@ -1,4 +1,5 @@
 import datetime
+import functools
 import logging
 from contextlib import contextmanager
 
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, router, transaction
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect
@@ -138,6 +139,12 @@ class RefusalsOnTheFormAdmin(admin.ModelAdmin):
         refusal = getattr(request, "refused_by_service", None)
         return form if refusal is None else _refused_form(form, refusal)
 
+    def get_actions(self, request):
+        return {
+            name: (_refusals_as_message(function), name, description)
+            for name, (function, name, description) in super().get_actions(request).items()
+        }
+
     def delete_view(self, request, object_id, extra_context=None):
         if request.method != "POST":
             return super().delete_view(request, object_id, extra_context)
@@ -158,6 +165,27 @@ NOT_DELETED = _(
     "Nothing was deleted: records that depend on it were saved at the same moment. "
     "Check them and try again."
 )
+
+
+def _refusals_as_message(action):
+    """`action` (an admin action) in one transaction: a refusal (as above) rolls back what
+    it did and becomes a message."""
+
+    @functools.wraps(action)
+    def run(modeladmin, request, queryset):
+        try:
+            with (
+                _messages_dropped_if_refused(request),
+                transaction.atomic(using=router.db_for_write(modeladmin.model)),
+            ):
+                return action(modeladmin, request, queryset)
+        except (ValidationError, IntegrityError) as refusal:
+            deleting = action.__name__ == "delete_selected"
+            refusal = _as_validation_error(refusal, NOT_DELETED if deleting else NOT_SAVED)
+            modeladmin.message_user(request, " ".join(refusal.messages), messages.ERROR)
+            return None
+
+    return run
 
 
 @contextmanager

@@ -294,3 +294,21 @@ def test_a_row_saved_meanwhile_with_the_same_code_gives_a_form_error(registry, u
     assert len(errors) > 1  # and now the form itself finds the compound taken
     assert Compound.objects.filter(code="GRXC").count() == 1
     assert not [str(m) for m in second.context["messages"]]
+
+
+def test_an_admin_action_refused_for_one_row_says_so_and_does_the_others(client, users, registry):
+    from residents.models import Survey
+    from tests.factories import willingness_survey
+
+    answered = willingness_survey(registry["compounds"]["GY"], agree=3, closed=False)
+    unanswered = willingness_survey(registry["compounds"]["BQ"], agree=0, closed=False)
+    client.force_login(users["sub_district_staff"])  # GY and BQ lie in sub-district A
+    url = reverse("admin:residents_survey_changelist")
+    data = {"action": "close_surveys", "_selected_action": [answered.pk, unanswered.pk]}
+    response = client.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    statuses = dict(Survey.objects.values_list("pk", "status"))
+    assert statuses == {answered.pk: Survey.Status.CLOSED, unanswered.pk: Survey.Status.OPEN}
+    [message] = response.context["messages"]
+    assert str(unanswered) in str(message)

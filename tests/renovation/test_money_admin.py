@@ -334,3 +334,36 @@ def test_deleting_an_allocation_while_it_is_paid_from_gives_a_message(registry, 
     with translation.override("zh-hans"):  # the page's language
         assert shown == [str(NOT_DELETED)]
     assert page.context["protected"]  # the payment that now stands in the way
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_deleting_allocations_from_the_list_while_one_is_paid_from_gives_a_message(registry, users):
+    """The same through the list's "delete selected" action: nothing is deleted."""
+    finance, office = users["finance"], users["programme_office"]
+    project = ProjectFactory(compound=registry["compounds"]["GY"])
+    source = FundingSourceFactory(amount=Decimal("100.00"))
+    paid, other = (
+        allocation_create(
+            source=source, project=project, amount="40", on=D(2022, 4, 1), user=office
+        )
+        for _ in range(2)
+    )
+    _payment, commit_payment = open_in_thread(
+        lambda: disbursement_create(allocation=paid, amount="30", on=D(2022, 4, 2), user=office)
+    )
+    client = logged_in(finance)
+    url = reverse("admin:renovation_fundingallocation_changelist")
+    data = {"action": "delete_selected", "_selected_action": [paid.pk, other.pk], "post": "yes"}
+    response = post_in_thread(client, url, data)
+    wait_until_a_request_waits_for_a_lock()
+    commit_payment()
+
+    refused = response()
+    assert refused.status_code == 302
+    assert FundingAllocation.objects.filter(pk__in=[paid.pk, other.pk]).count() == 2
+    page = client.get(url)
+    shown = [str(message) for message in page.context["messages"]]
+    with translation.override("zh-hans"):  # the page's language
+        assert shown == [str(NOT_DELETED)]
