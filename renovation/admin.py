@@ -102,7 +102,7 @@ class SafeAutocompleteSelectMultiple(_PostedIdsOnly, AutocompleteSelectMultiple)
 
 
 def _refused_form(form_class: type, refusal: ValidationError) -> type:
-    """`form_class`, with `refusal` (a service's ValidationError) among its errors."""
+    """`form_class`, with `refusal` (a ValidationError) among its errors."""
 
     class RefusedForm(form_class):
         def clean(self):
@@ -125,18 +125,18 @@ class RefusalsOnTheFormAdmin(admin.ModelAdmin):
     out; the same POST is then shown again with the refusal among its form's errors."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method != "POST" or hasattr(request, "refused_by_service"):
+        if request.method != "POST" or hasattr(request, "admin_refusal"):
             return super().changeform_view(request, object_id, form_url, extra_context)
         try:
             with _messages_dropped_if_refused(request):
                 return super().changeform_view(request, object_id, form_url, extra_context)
         except (ValidationError, IntegrityError) as refusal:
-            request.refused_by_service = _as_validation_error(refusal, NOT_SAVED)
+            request.admin_refusal = _as_validation_error(refusal, NOT_SAVED)
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        refusal = getattr(request, "refused_by_service", None)
+        refusal = getattr(request, "admin_refusal", None)
         return form if refusal is None else _refused_form(form, refusal)
 
     def get_actions(self, request):
