@@ -19,6 +19,7 @@ ALL_ROLES = frozenset(Role)
 ADMIN_ROLES = ALL_ROLES - {Role.GRID_WORKER}
 
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
+DELETED = "deleted"  # reading the history of deleted rows
 
 _REGISTRY_AREAS = {
     VIEW: ALL_ROLES,
@@ -47,6 +48,9 @@ _MONEY = {
     ADD: {Role.PROGRAMME_OFFICE, Role.FINANCE},
     CHANGE: {Role.PROGRAMME_OFFICE, Role.FINANCE},
     DELETE: {Role.FINANCE},
+    # The history of deleted rows (renovation.admin.DeletedRecordsAdmin): district-wide
+    # roles only, as deleted rows are not scoped to an area.
+    DELETED: {Role.PROGRAMME_OFFICE, Role.FINANCE},
 }
 _CATALOGUE = {VIEW: ALL_ROLES, ADD: {Role.PROGRAMME_OFFICE}, CHANGE: {Role.PROGRAMME_OFFICE}}
 

@@ -1,10 +1,17 @@
 import datetime
+import functools
+import logging
+from contextlib import contextmanager
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, router, transaction
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect
@@ -14,8 +21,19 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import get_history_manager_for_model
 
-from .access import ADD, ADMIN_ROLES, CHANGE, DELETE, VIEW, get_role, has_permission, scope_queryset
+from .access import (
+    ADD,
+    ADMIN_ROLES,
+    CHANGE,
+    DELETE,
+    DELETED,
+    VIEW,
+    get_role,
+    has_permission,
+    scope_queryset,
+)
 from .forms import (
     AllocationAdminForm,
     DisbursementAdminForm,
@@ -42,6 +60,7 @@ from .models import (
     SubDistrict,
 )
 from .models.projects import FINISHED, PREPARATION
+from .models.registry import shown
 from .selectors import latest_progress_subquery, project_totals, sum_subquery
 from .selectors.report import Month
 from .services import (
@@ -53,6 +72,8 @@ from .services import (
     project_transition,
     report_request,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class _PostedIdsOnly:
@@ -80,7 +101,118 @@ class SafeAutocompleteSelectMultiple(_PostedIdsOnly, AutocompleteSelectMultiple)
     pass
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
+def _refused_form(form_class: type, refusal: ValidationError) -> type:
+    """`form_class`, with `refusal` (a ValidationError) among its errors."""
+
+    class RefusedForm(form_class):
+        def clean(self):
+            cleaned = super().clean()
+            add_service_errors(self, refusal)
+            return cleaned
+
+    return RefusedForm
+
+
+class RefusalsOnTheFormAdmin(admin.ModelAdmin):
+    """A rule refused while the admin saves shows on the form, or as a message, and nothing
+    is saved: never a 500. The refusal is a service's ValidationError in save_model,
+    save_related or delete_model (the form checks first, but without the service's lock,
+    so a rule broken by someone else meanwhile is only seen there), or the database's
+    IntegrityError (a constraint broken by a write committed meanwhile, such as a payment
+    out of the allocation being deleted).
+
+    The admin saves a POST in one transaction, which the refusal rolls back on its way
+    out; the same POST is then shown again with the refusal among its form's errors."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST" or hasattr(request, "admin_refusal"):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            with _messages_dropped_if_refused(request):
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, IntegrityError) as refusal:
+            request.admin_refusal = _as_validation_error(refusal, NOT_SAVED)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "admin_refusal", None)
+        return form if refusal is None else _refused_form(form, refusal)
+
+    def get_actions(self, request):
+        return {
+            name: (_refusals_as_message(function), name, description)
+            for name, (function, name, description) in super().get_actions(request).items()
+        }
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
+        try:
+            with _messages_dropped_if_refused(request):
+                return super().delete_view(request, object_id, extra_context)
+        except (ValidationError, IntegrityError) as refusal:
+            refusal = _as_validation_error(refusal, NOT_DELETED)
+            self.message_user(request, " ".join(refusal.messages), messages.ERROR)
+            return redirect(request.path)  # the page says what stands in the way now
+
+
+NOT_SAVED = _(
+    "Nothing was saved: a related change was saved at the same moment. Check the form "
+    "and save again."
+)
+NOT_DELETED = _(
+    "Nothing was deleted: records that depend on it were saved at the same moment. "
+    "Check them and try again."
+)
+
+
+def _refusals_as_message(action):
+    """`action` (an admin action) in one transaction: a refusal (as above) rolls back what
+    it did and becomes a message."""
+
+    @functools.wraps(action)
+    def run(modeladmin, request, queryset):
+        try:
+            with (
+                _messages_dropped_if_refused(request),
+                transaction.atomic(using=router.db_for_write(modeladmin.model)),
+            ):
+                return action(modeladmin, request, queryset)
+        except (ValidationError, IntegrityError) as refusal:
+            deleting = action.__name__ == "delete_selected"
+            refusal = _as_validation_error(refusal, NOT_DELETED if deleting else NOT_SAVED)
+            modeladmin.message_user(request, " ".join(refusal.messages), messages.ERROR)
+            return None
+
+    return run
+
+
+@contextmanager
+def _messages_dropped_if_refused(request):
+    """The messages the admin adds while it saves, dropped if the save is refused: a
+    constraint checked at commit fails after the admin said "deleted successfully"."""
+    storage = messages.get_messages(request)
+    earlier = len(storage)
+    try:
+        yield
+    except (ValidationError, IntegrityError):
+        for message in list(storage)[:earlier]:  # read all: only those added again are kept
+            messages.add_message(
+                request, message.level, message.message, extra_tags=message.extra_tags
+            )
+        raise
+
+
+def _as_validation_error(refusal: Exception, database_message) -> ValidationError:
+    """The refusal as a ValidationError: the database's own words are for the log."""
+    if isinstance(refusal, ValidationError):
+        return refusal
+    logger.warning("The database refused an admin write", exc_info=refusal)
+    return ValidationError(database_message, code="conflict")
+
+
+class ScopedModelAdmin(RefusalsOnTheFormAdmin):
     """Admin whose rows, choices and permissions all come from renovation.access.
 
     An object outside the user's area answers 404, the same as one that does not exist."""
@@ -137,7 +269,8 @@ class ScopedHistoryMixin(SimpleHistoryAdmin):
     The history of a record outside the user's area answers 404, like the record."""
 
     def history_view(self, request, object_id, extra_context=None):
-        self.get_object(request, object_id)  # 404 outside the user's area
+        if not self.is_deleted_and_readable(request, object_id):
+            self.get_object(request, object_id)  # 404 outside the user's area
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -145,10 +278,26 @@ class ScopedHistoryMixin(SimpleHistoryAdmin):
         # POSTed version for anyone who may view the record, around the services' rules
         # (a read-only leader renamed a project that way): here a version is shown, in
         # the user's area only, and never written back.
-        self.get_object(request, object_id)  # 404 outside the user's area
+        if not self.is_deleted_and_readable(request, object_id):
+            self.get_object(request, object_id)  # 404 outside the user's area
         if request.method != "GET":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def is_deleted_and_readable(self, request, object_id) -> bool:
+        """Whether `object_id` names a deleted row whose history the user may read (the
+        DELETED rule of renovation.access); simple_history then shows its last version."""
+        if not has_permission(request.user, self.model, DELETED):
+            return False
+        try:
+            pk = self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            return False
+        history = get_history_manager_for_model(self.model)
+        return (
+            not self.model._default_manager.filter(pk=pk).exists()
+            and history.filter(**{self.model._meta.pk.attname: pk, "history_type": "-"}).exists()
+        )
 
     def revert_disabled(self, request, obj=None):
         return True
@@ -660,7 +809,83 @@ class ProgressUpdateAdmin(ScopedHistoryAdmin):
         return False
 
 
-class MoneyAdmin(ScopedHistoryAdmin):
+class DeletedRecordsAdmin(ScopedHistoryAdmin):
+    """A list of the deleted rows ("deleted/"), newest first, each linking to its history,
+    for the roles the DELETED rule of renovation.access names; linked from the list."""
+
+    change_list_template = "admin/renovation/deleted_records_change_list.html"
+    # The fields of a deleted row the list shows, besides when and by whom it was deleted.
+    deleted_list_display: list[str] = []
+    deleted_per_page = 100
+
+    def get_urls(self):
+        opts = self.model._meta
+        custom = [
+            path(
+                "deleted/",
+                self.admin_site.admin_view(self.deleted_view),
+                name=f"{opts.app_label}_{opts.model_name}_deleted",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def deleted_view(self, request):
+        if not has_permission(request.user, self.model, DELETED):
+            raise PermissionDenied
+        opts = self.model._meta
+        history = get_history_manager_for_model(self.model)
+        related = [
+            name
+            for name in self.deleted_list_display
+            if history.model._meta.get_field(name).is_relation
+        ]
+        records = (
+            history.filter(history_type="-")
+            .select_related("history_user", *related)
+            .order_by("-history_date", "-history_id")
+        )
+        page = Paginator(records, self.deleted_per_page).get_page(request.GET.get(PAGE_VAR))
+        history_url = f"admin:{opts.app_label}_{opts.model_name}_history"
+        rows = [
+            {
+                "deleted_at": record.history_date,
+                "deleted_by": record.history_user,
+                "cells": [shown(record, name) for name in self.deleted_list_display],
+                "history_url": reverse(history_url, args=[getattr(record, opts.pk.attname)]),
+            }
+            for record in page
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "title": _("Deleted %(name)s") % {"name": opts.verbose_name_plural},
+            "headers": [
+                history.model._meta.get_field(name).verbose_name
+                for name in self.deleted_list_display
+            ],
+            "rows": rows,
+            "page": page,
+            "page_var": PAGE_VAR,
+        }
+        return TemplateResponse(request, "admin/renovation/deleted_records.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        if has_permission(request.user, self.model, DELETED):
+            opts = self.model._meta
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_deleted")
+            extra_context = {**(extra_context or {}), "deleted_url": url}
+        return super().changelist_view(request, extra_context)
+
+
+def _saved_as(obj, created) -> None:
+    """Make the admin's unsaved `obj` the row a service created from it, for what the admin
+    does with it next: its log entry, its message and its history link name that row."""
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(created, field.attname))
+    obj._state.adding, obj._state.db = False, created._state.db
+
+
+class MoneyAdmin(DeletedRecordsAdmin):
     """Money rows are append-only: a mistake is deleted and entered again, so every rule is
     checked by the service on the way in."""
 
@@ -669,8 +894,9 @@ class MoneyAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(FundingSource)
-class FundingSourceAdmin(ScopedHistoryAdmin):
+class FundingSourceAdmin(DeletedRecordsAdmin):
     form = FundingSourceAdminForm
+    deleted_list_display = ["name", "document_number", "year", "amount"]
     list_display = ["name", "kind", "year", "document_number", "amount_yuan", "allocated", "paid"]
     list_filter = ["year", "kind"]
     search_fields = ["name", "document_number"]
@@ -709,7 +935,7 @@ class FundingSourceAdmin(ScopedHistoryAdmin):
         created = funding_source_create(
             user=request.user, **{f: form.cleaned_data[f] for f in fields}
         )
-        obj.pk, obj._state.adding = created.pk, False
+        _saved_as(obj, created)
 
 
 @admin.register(FundingAllocation)
@@ -721,6 +947,7 @@ class FundingAllocationAdmin(MoneyAdmin):
     search_fields = ["project__name", "source__name", "source__document_number"]
     autocomplete_fields = ["source", "project"]
     fields = ["source", "project", "amount", "allocated_on", "note"]
+    deleted_list_display = ["source", "project", "amount", "allocated_on", "by"]
 
     def save_model(self, request, obj, form, change):
         created = allocation_create(
@@ -731,7 +958,7 @@ class FundingAllocationAdmin(MoneyAdmin):
             user=request.user,
             note=obj.note,
         )
-        obj.pk, obj._state.adding = created.pk, False
+        _saved_as(obj, created)
 
 
 @admin.register(Disbursement)
@@ -743,6 +970,7 @@ class DisbursementAdmin(MoneyAdmin):
     search_fields = ["project__name", "voucher"]
     autocomplete_fields = ["allocation"]
     fields = ["allocation", "amount", "paid_on", "voucher"]
+    deleted_list_display = ["project", "allocation", "amount", "paid_on", "voucher", "by"]
     date_hierarchy = "paid_on"
 
     def save_model(self, request, obj, form, change):
@@ -753,7 +981,7 @@ class DisbursementAdmin(MoneyAdmin):
             user=request.user,
             voucher=obj.voucher,
         )
-        obj.pk, obj._state.adding = created.pk, False
+        _saved_as(obj, created)
 
 
 @admin.register(MonthlyReport)

@@ -22,7 +22,7 @@ from renovation.models import (
     ProjectItem,
     RenovationProject,
 )
-from renovation.models.registry import scope_via_compound
+from renovation.models.registry import scope_via_compound, shown
 
 from .phones import validate_phone
 
@@ -178,7 +178,7 @@ class DemandList(models.Model):
 
     def __str__(self) -> str:
         return _("%(compound)s demand list (%(status)s)") % {
-            "compound": self.compound.name,
+            "compound": shown(self, "compound.name"),
             "status": self.get_status_display(),
         }
 
@@ -512,7 +512,8 @@ class Survey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} {self.get_kind_display()} {self.started_on:%Y-%m-%d}"
+        kind = self.get_kind_display()
+        return f"{shown(self, 'compound.name')} {kind} {shown(self, 'started_on', '%Y-%m-%d')}"
 
 
 class SurveyAnswer(models.Model):
@@ -561,7 +562,9 @@ class SurveyAnswer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.building} {self.unit_number}-{self.room}: {self.get_answer_display()}"
+        return (
+            f"{shown(self, 'building')} {self.unit_number}-{self.room}: {self.get_answer_display()}"
+        )
 
 
 class ServiceHours(models.Model):
@@ -597,7 +600,8 @@ class ServiceHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+        hours = f"{shown(self, 'opens_at', '%H:%M')}–{shown(self, 'closes_at', '%H:%M')}"
+        return f"{self.get_weekday_display()} {hours}"
 
 
 class ServiceSlot(models.Model):
@@ -626,6 +630,8 @@ class ServiceSlot(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.starts_at is None:
+            return f"— {self.place}"
         start = timezone.localtime(self.starts_at)
         return f"{start:%Y-%m-%d %H:%M} {self.place}"
 
@@ -691,7 +697,7 @@ class ErrandBooking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.slot}: {self.request}"
+        return f"{shown(self, 'slot')}: {shown(self, 'request')}"
 
 
 def new_token() -> str:
@@ -717,4 +723,4 @@ class CompoundPage(models.Model):
         ordering = ["compound__community__code", "compound__code"]
 
     def __str__(self) -> str:
-        return self.compound.name
+        return shown(self, "compound.name")

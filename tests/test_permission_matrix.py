@@ -426,6 +426,7 @@ RULES: dict[str, R] = {
     "admin:renovation_fundingsource_history": R("L L N N . . . . . N"),
     "admin:renovation_fundingsource_delete": R("L L N N F . F F F N", post="L L N N F . F F F N"),
     "admin:renovation_fundingsource_change": R("L L N N . . . . . N", post="L L N N . . F F F N"),
+    "admin:renovation_fundingsource_deleted": R("L L F F . . F F F F"),  # its deleted rows
     "admin/renovation/fundingsource/<path:object_id>/": R("L L N N . . . . . N"),
     # renovation.fundingallocation
     "admin:renovation_fundingallocation_simple_history": R("L L . . . . . . . N"),
@@ -438,6 +439,7 @@ RULES: dict[str, R] = {
     "admin:renovation_fundingallocation_change": R(
         "L L . . . . . . . N", post="L L F F F F F F F N"
     ),
+    "admin:renovation_fundingallocation_deleted": R("L L F F . . F F F F"),  # its deleted rows
     "admin/renovation/fundingallocation/<path:object_id>/": R("L L . . . . . . . N"),
     # renovation.disbursement
     "admin:renovation_disbursement_simple_history": R("L L . . . . . . . N"),
@@ -446,6 +448,7 @@ RULES: dict[str, R] = {
     "admin:renovation_disbursement_history": R("L L . . . . . . . N"),
     "admin:renovation_disbursement_delete": R("L L F F F . F F F N", post="L L F F F . F F F N"),
     "admin:renovation_disbursement_change": R("L L . . . . . . . N", post="L L F F F F F F F N"),
+    "admin:renovation_disbursement_deleted": R("L L F F . . F F F F"),  # its deleted rows
     "admin/renovation/disbursement/<path:object_id>/": R("L L . . . . . . . N"),
     # renovation.monthlyreport
     "admin:renovation_monthlyreport_changelist": R("L L F F . . . . . F"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from renovation.models import Building, Community, RenovationProject
+from renovation.models.registry import shown
 
 # Lookups used by renovation.access, for everything hanging from a branch.
 BRANCH_SCOPE = {"sub_district": "community__sub_district", "community": "community"}
@@ -224,7 +225,7 @@ class BuildingGroup(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("%(building)s party group") % {"building": self.building.number}
+        return _("%(building)s party group") % {"building": shown(self, "building.number")}
 
 
 class VolunteerTeam(models.Model):
@@ -353,7 +354,7 @@ class Activity(models.Model):
         indexes = [models.Index(fields=["held_on", "branch"], name="activity_held_on")]
 
     def __str__(self) -> str:
-        return f"{self.held_on:%Y-%m-%d} {self.get_kind_display()}"
+        return f"{shown(self, 'held_on', '%Y-%m-%d')} {self.get_kind_display()}"
 
 
 class ActivityRequest(models.Model):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from renovation.models import Community
+from renovation.models.registry import shown
 
 from .branches import TemporaryBranch, _scope
 
@@ -289,7 +290,7 @@ class DecisionReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.meeting}: {self.decision}"
+        return f"{shown(self, 'meeting')}: {shown(self, 'decision')}"
 
 
 class ObjectionSettlement(models.Model):
@@ -326,4 +327,4 @@ class ObjectionSettlement(models.Model):
         ordering = ["meeting", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.meeting}: {self.request_id}"
+        return f"{shown(self, 'meeting')}: {self.request_id}"

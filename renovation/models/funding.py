@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .projects import RenovationProject
-from .registry import scope_via_compound
+from .registry import scope_via_compound, shown
 
 
 class FundingSource(models.Model):
@@ -91,7 +91,7 @@ class FundingAllocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source.name} → {self.project.name}: {self.amount}"
+        return f"{shown(self, 'source.name')} → {shown(self, 'project.name')}: {self.amount}"
 
 
 class Disbursement(models.Model):
@@ -134,4 +134,4 @@ class Disbursement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.project.name} {self.paid_on}: {self.amount}"
+        return f"{shown(self, 'project.name')} {self.paid_on}: {self.amount}"

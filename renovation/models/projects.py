@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .registry import Building, Compound, scope_via_compound
+from .registry import Building, Compound, scope_via_compound, shown
 
 
 class ProjectStatus(models.TextChoices):
@@ -206,7 +206,7 @@ class ProjectTransition(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.project}: {self.from_status} → {self.to_status}"
+        return f"{shown(self, 'project')}: {self.from_status} → {self.to_status}"
 
 
 class ItemCategory(models.Model):
@@ -303,7 +303,7 @@ class ProjectItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category.name} {self.quantity}{self.get_unit_display()}"
+        return f"{shown(self, 'category.name')} {self.quantity}{self.get_unit_display()}"
 
 
 class ProgressUpdate(models.Model):
@@ -347,4 +347,4 @@ class ProgressUpdate(models.Model):
         indexes = [models.Index(fields=["project", "-recorded_on"], name="progress_latest")]
 
     def __str__(self) -> str:
-        return f"{self.project} {self.recorded_on}: {self.percent}%"
+        return f"{shown(self, 'project')} {self.recorded_on}: {self.percent}%"

@@ -2,10 +2,27 @@
 and the staff profile that ties a login to a role and an area."""
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+def shown(obj, path: str, format_spec: str = "") -> str:
+    """The value at `path` ("project.name") of `obj`, formatted, for a name (__str__): "—"
+    while a value on the way is not set (an object still being entered, which the admin
+    names in its log) or a related row is gone (a version in a deleted row's history), so
+    that naming an object never fails."""
+    value = obj
+    for name in path.split("."):
+        try:
+            value = getattr(value, name)
+        except ObjectDoesNotExist:
+            return "—"
+        if value is None:
+            return "—"
+    return format(value, format_spec)
 
 
 def scope_via_compound(path: str) -> dict[str, str]:
@@ -81,7 +98,7 @@ class Community(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sub_district.name} {self.name}"
+        return f"{shown(self, 'sub_district.name')} {self.name}"
 
 
 class Compound(models.Model):
@@ -188,7 +205,7 @@ class Building(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} {self.number}"
+        return f"{shown(self, 'compound.name')} {self.number}"
 
 
 class Role(models.TextChoices):
@@ -257,4 +274,4 @@ class StaffProfile(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.get_role_display()})"
+        return f"{shown(self, 'user')} ({self.get_role_display()})"

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .registry import shown
+
 
 def report_upload_to(report: "MonthlyReport", filename: str) -> str:
     return f"reports/{report.month:%Y-%m}/{filename}"
@@ -44,7 +46,7 @@ class MonthlyReport(models.Model):
         ordering = ["-month"]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m}"
+        return shown(self, "month", "%Y-%m")
 
     @property
     def filename(self) -> str:
