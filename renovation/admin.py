@@ -20,6 +20,7 @@ from .forms import (
     AllocationAdminForm,
     DisbursementAdminForm,
     FundingSourceAdminForm,
+    StaffProfileForm,
     TransitionForm,
     add_service_errors,
 )
@@ -310,6 +311,7 @@ class BuildingAdmin(ScopedModelAdmin):
 
 class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
+    form = StaffProfileForm
     can_delete = False
     autocomplete_fields = ["sub_district", "community"]
 
