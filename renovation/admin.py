@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .access import ADD, ADMIN_ROLES, CHANGE, DELETE, VIEW, get_role, has_permission, scope_queryset
+from .admin_phones import PhoneLookupsGuard
 from .forms import (
     AllocationAdminForm,
     DisbursementAdminForm,
@@ -81,7 +82,7 @@ class SafeAutocompleteSelectMultiple(_PostedIdsOnly, AutocompleteSelectMultiple)
     pass
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
+class ScopedModelAdmin(PhoneLookupsGuard, admin.ModelAdmin):
     """Admin whose rows, choices and permissions all come from renovation.access.
 
     An object outside the user's area answers 404, the same as one that does not exist."""
@@ -321,7 +322,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class XinshengUserAdmin(UserAdmin):
+class XinshengUserAdmin(PhoneLookupsGuard, UserAdmin):
     """User accounts are kept by the superuser only; each carries one staff profile."""
 
     inlines = [StaffProfileInline]
