@@ -18,6 +18,7 @@ from renovation.forms import add_service_errors
 from renovation.models import Building, Compound, RenovationProject, Role
 from renovation.paging import page_of, paged, query_without_page
 from renovation.selectors import building_list, community_list, compound_list
+from renovation.spreadsheets import csv_row
 from renovation.widgets import options_key
 
 from . import selectors, services
@@ -306,12 +307,6 @@ def request_bulk_transition(request: HttpRequest) -> HttpResponse:
     return redirect("request-list")
 
 
-def _csv_text(value: str) -> str:
-    """Text typed by residents, made inert for Excel: a cell starting with = + - or @ is a
-    formula there (a wish left online could have become a link that leaks the sheet)."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @login_required
 def request_export(request: HttpRequest) -> HttpResponse:
     """The filtered queue as CSV, phones masked by the same rule as every page."""
@@ -325,41 +320,46 @@ def request_export(request: HttpRequest) -> HttpResponse:
     response.write("\ufeff")  # so Excel reads the Chinese as UTF-8
     writer = csv.writer(response)
     writer.writerow(
-        [
-            _("number"),
-            _("kind"),
-            _("status"),
-            _("channel"),
-            _("community"),
-            _("compound"),
-            _("place"),
-            _("category"),
-            _("description"),
-            _("contact name"),
-            _("contact phone"),
-            _("logged at"),
-            _("due on"),
-            _("overdue"),
-        ]
+        csv_row(
+            [
+                _("number"),
+                _("kind"),
+                _("status"),
+                _("channel"),
+                _("community"),
+                _("compound"),
+                _("place"),
+                _("category"),
+                _("description"),
+                _("contact name"),
+                _("contact phone"),
+                _("logged at"),
+                _("due on"),
+                _("overdue"),
+            ]
+        )
     )
     for r in requests.iterator(chunk_size=500):
+        # Every text cell escaped, names of the registry as much as residents' words.
         writer.writerow(
-            [
-                r.pk,
-                r.get_kind_display(),
-                r.get_status_display(),
-                r.get_channel_display(),
-                r.compound.community.name,
-                r.compound.name,
-                _csv_text(r.place),
-                r.category.name if r.category else _("other"),
-                _csv_text(r.description),
-                _csv_text(r.contact_name),
-                selectors.shown_phone(user, r),
-                timezone.localtime(r.logged_at).strftime("%Y-%m-%d %H:%M"),
-                r.due_on.isoformat(),
-                _("yes") if r.is_overdue else "",
-            ]
+            csv_row(
+                [
+                    r.pk,
+                    r.get_kind_display(),
+                    r.get_status_display(),
+                    r.get_channel_display(),
+                    r.compound.community.name,
+                    r.compound.name,
+                    r.place,
+                    r.category.name if r.category else _("other"),
+                    r.description,
+                    r.contact_name,
+                    selectors.shown_phone(user, r),
+                    timezone.localtime(r.logged_at).strftime("%Y-%m-%d %H:%M"),
+                    r.due_on.isoformat(),
+                    _("yes") if r.is_overdue else "",
+                ]
+            )
         )
     return response
 

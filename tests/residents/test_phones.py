@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from renovation.models import StaffProfile
+from renovation.phones import normalise_phone
 from residents.forms import PublicWishForm, RequestForm
 from residents.models import ResidentRequest
-from renovation.phones import normalise_phone
 from residents.services import compound_page_get_or_create
 
 NUMBER = "13912345678"
