@@ -13,6 +13,7 @@ through here:
 
 The workbook's own formulas are marked `Formula` and are the only formulas written."""
 
+import csv
 import unicodedata
 from collections.abc import Iterable
 
@@ -51,6 +52,23 @@ def csv_text(value):
 def csv_row(values: Iterable) -> list:
     """A row for csv.writer with every text cell escaped."""
     return [csv_text(value) for value in values]
+
+
+class _EscapingWriter:
+    def __init__(self, file, **kwargs):
+        self._writer = csv.writer(file, **kwargs)
+
+    def writerow(self, row: Iterable):
+        return self._writer.writerow(csv_row(row))
+
+    def writerows(self, rows: Iterable[Iterable]):
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(file, **kwargs) -> _EscapingWriter:
+    """csv.writer whose rows have every text cell escaped (csv_text)."""
+    return _EscapingWriter(file, **kwargs)
 
 
 def inert_cell(cell, value):

@@ -1,5 +1,3 @@
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +16,7 @@ from renovation.forms import add_service_errors
 from renovation.models import Building, Compound, RenovationProject, Role
 from renovation.paging import page_of, paged, query_without_page
 from renovation.selectors import building_list, community_list, compound_list
-from renovation.spreadsheets import csv_row
+from renovation.spreadsheets import csv_writer
 from renovation.widgets import options_key
 
 from . import selectors, services
@@ -318,48 +316,43 @@ def request_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="resident-requests.csv"'
     response.write("\ufeff")  # so Excel reads the Chinese as UTF-8
-    writer = csv.writer(response)
+    writer = csv_writer(response)  # every text cell escaped for Excel
     writer.writerow(
-        csv_row(
-            [
-                _("number"),
-                _("kind"),
-                _("status"),
-                _("channel"),
-                _("community"),
-                _("compound"),
-                _("place"),
-                _("category"),
-                _("description"),
-                _("contact name"),
-                _("contact phone"),
-                _("logged at"),
-                _("due on"),
-                _("overdue"),
-            ]
-        )
+        [
+            _("number"),
+            _("kind"),
+            _("status"),
+            _("channel"),
+            _("community"),
+            _("compound"),
+            _("place"),
+            _("category"),
+            _("description"),
+            _("contact name"),
+            _("contact phone"),
+            _("logged at"),
+            _("due on"),
+            _("overdue"),
+        ]
     )
     for r in requests.iterator(chunk_size=500):
-        # Every text cell escaped, names of the registry as much as residents' words.
         writer.writerow(
-            csv_row(
-                [
-                    r.pk,
-                    r.get_kind_display(),
-                    r.get_status_display(),
-                    r.get_channel_display(),
-                    r.compound.community.name,
-                    r.compound.name,
-                    r.place,
-                    r.category.name if r.category else _("other"),
-                    r.description,
-                    r.contact_name,
-                    selectors.shown_phone(user, r),
-                    timezone.localtime(r.logged_at).strftime("%Y-%m-%d %H:%M"),
-                    r.due_on.isoformat(),
-                    _("yes") if r.is_overdue else "",
-                ]
-            )
+            [
+                r.pk,
+                r.get_kind_display(),
+                r.get_status_display(),
+                r.get_channel_display(),
+                r.compound.community.name,
+                r.compound.name,
+                r.place,
+                r.category.name if r.category else _("other"),
+                r.description,
+                r.contact_name,
+                selectors.shown_phone(user, r),
+                timezone.localtime(r.logged_at).strftime("%Y-%m-%d %H:%M"),
+                r.due_on.isoformat(),
+                _("yes") if r.is_overdue else "",
+            ]
         )
     return response
 
