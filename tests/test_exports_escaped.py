@@ -77,9 +77,12 @@ def make_every_text_hostile() -> None:
                 if field.max_length and field.max_length < len(value) + 10:
                     # A short field (a building number): the value's start, the row's id
                     # (for fields that must be unique), the mark.
-                    text = Left(Concat(Value(value[:2]), pk, Value(MARK)), field.max_length)
+                    text = Left(
+                        Concat(Value(value[:2]), pk, Value(MARK), output_field=TextField()),
+                        field.max_length,
+                    )
                 else:
-                    text = Concat(Value(value), pk)
+                    text = Concat(Value(value), pk, output_field=TextField())
                 changes[field.name] = text
             if changes:
                 model._default_manager.update(**changes)
