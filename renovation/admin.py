@@ -34,10 +34,12 @@ from .access import (
     has_permission,
     scope_queryset,
 )
+from .admin_phones import PhoneLookupsGuard
 from .forms import (
     AllocationAdminForm,
     DisbursementAdminForm,
     FundingSourceAdminForm,
+    StaffProfileForm,
     TransitionForm,
     add_service_errors,
 )
@@ -212,7 +214,7 @@ def _as_validation_error(refusal: Exception, database_message) -> ValidationErro
     return ValidationError(database_message, code="conflict")
 
 
-class ScopedModelAdmin(RefusalsOnTheFormAdmin):
+class ScopedModelAdmin(PhoneLookupsGuard, RefusalsOnTheFormAdmin):
     """Admin whose rows, choices and permissions all come from renovation.access.
 
     An object outside the user's area answers 404, the same as one that does not exist."""
@@ -459,6 +461,7 @@ class BuildingAdmin(ScopedModelAdmin):
 
 class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
+    form = StaffProfileForm
     can_delete = False
     autocomplete_fields = ["sub_district", "community"]
 
@@ -468,7 +471,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class XinshengUserAdmin(UserAdmin):
+class XinshengUserAdmin(PhoneLookupsGuard, UserAdmin):
     """User accounts are kept by the superuser only; each carries one staff profile."""
 
     inlines = [StaffProfileInline]

@@ -13,7 +13,9 @@ from .models import (
     FundingSource,
     ProjectStatus,
     RenovationProject,
+    StaffProfile,
 )
+from .phones import PhoneField
 from .progress_import import default_as_of
 from .services.funding import (
     check_allocation_fits,
@@ -268,3 +270,13 @@ class ProgressImportForm(RegistryImportForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["as_of"].initial = default_as_of()
+
+
+class StaffProfileForm(forms.ModelForm):
+    """A staff member's profile, kept by the superuser: the phone stored as its 11 digits."""
+
+    phone = PhoneField(label=_("phone"), required=False)
+
+    class Meta:
+        model = StaffProfile
+        fields = ["role", "sub_district", "community", "phone"]

@@ -33,6 +33,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from .models import Community, ProgressUpdate, ProjectStatus, RenovationProject
 from .services.projects import check_progress
+from .spreadsheets import append_row
 from .workbooks import (
     HEADER_SCAN_ROWS,
     CellError,
@@ -548,20 +549,21 @@ def template_workbook_bytes(projects: Iterable[RenovationProject], *, as_of: dat
     title = _("Monthly progress of renovation projects, as of %(date)s") % {
         "date": as_of.isoformat()
     }
-    sheet.append([title])
-    sheet.append([_template_notes()])
+    append_row(sheet, [title])
+    append_row(sheet, [_template_notes()])
     for row in (1, 2):
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(headers))
     sheet.cell(1, 1).font = Font(bold=True, size=14)
     sheet.cell(2, 1).alignment = Alignment(wrap_text=True, vertical="top")
     sheet.row_dimensions[2].height = 15 * (_template_notes().count("\n") + 2)
-    sheet.append(headers)
+    append_row(sheet, headers)
     header_row = sheet.max_row
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
     for project in projects:
         community = project.compound.community
-        sheet.append(
+        append_row(
+            sheet,
             [
                 community.sub_district.name,
                 community.name,
@@ -571,11 +573,8 @@ def template_workbook_bytes(projects: Iterable[RenovationProject], *, as_of: dat
                 as_of,
                 None,
                 getattr(project, "progress", None),
-            ]
+            ],
         )
-        for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":  # a name that starts with "=" is a name, not a formula
-                cell.data_type = "s"
         sheet.cell(
             sheet.max_row, TEMPLATE_FIELDS.index("recorded_on") + 1
         ).number_format = "yyyy-mm-dd"

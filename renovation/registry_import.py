@@ -26,6 +26,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from .models import OLD_COMPOUND_LAST_YEAR, Building, Community, Compound
+from .spreadsheets import append_row
 from .workbooks import (
     HEADER_SCAN_ROWS,
     CellError,
@@ -701,12 +702,12 @@ def template_workbook_bytes() -> bytes:
 def _write_template_sheet(sheet, headers: list[str], example: list, notes: str = "") -> None:
     if notes:
         # Notes go above the header, where the import looks past title rows anyway.
-        sheet.append([notes])
+        append_row(sheet, [notes])
         sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
         sheet.cell(1, 1).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.row_dimensions[1].height = 15 * (notes.count("\n") + 2)
-    sheet.append(headers)
-    sheet.append(example)
+    append_row(sheet, headers)
+    append_row(sheet, example)
     for cell in sheet[sheet.max_row - 1]:
         cell.font = Font(bold=True)
     for cell in sheet[sheet.max_row]:

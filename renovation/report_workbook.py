@@ -2,7 +2,8 @@
 
 Every figure comes from renovation.selectors.report (the dashboard uses the same functions).
 Each sheet has a title with the district and the month, a frozen header, column widths,
-number formats, and totals as Excel formulas. Residents' phone numbers never appear."""
+number formats, and totals as Excel formulas (`Formula`: every other text stays text).
+Residents' phone numbers never appear."""
 
 import io
 from collections.abc import Callable, Iterable
@@ -20,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from .models import District, ProjectStatus
 from .selectors import report as figures
 from .selectors.report import Month
+from .spreadsheets import Formula, inert_cell
 
 YUAN = "#,##0.00"
 WAN = "#,##0.00"  # values are divided by 10,000 where a header says 万元
@@ -50,13 +52,6 @@ def wan(amount) -> Decimal:
     return (Decimal(amount) / TEN_THOUSAND).quantize(Decimal("0.01"))
 
 
-class Formula(str):
-    """A formula the workbook works out. Any other text is written as text, even when it
-    starts with "=": names and residents' words (a wish left on the public page) must never
-    become a formula in the joint meeting's workbook, where one could compute, link out or
-    leak the sheet."""
-
-
 class SheetWriter:
     """A write-only sheet: title, subtitle, header, rows, and a totals row of formulas."""
 
@@ -79,9 +74,8 @@ class SheetWriter:
         )
 
     def _cell(self, value, *, number_format=None, font=None, fill=None, border=None):
-        cell = WriteOnlyCell(self.sheet, value=value)
-        if cell.data_type == "f" and not isinstance(value, Formula):
-            cell.data_type = "s"  # text that starts with "=" stays text (see Formula)
+        # Text stays text, only a Formula is a formula (renovation.spreadsheets).
+        cell = inert_cell(WriteOnlyCell(self.sheet, value=value), value)
         if number_format:
             cell.number_format = number_format
         if font:

@@ -436,7 +436,8 @@ class ResidentRequestAdmin(ScopedHistoryAdmin):
         # on every page (a city has millions); these fixed ranges cost nothing.
         ("logged_at", admin.DateFieldListFilter),
     ]
-    search_fields = ["description", "compound__name", "room"]
+    # The number only for those who see it in full (renovation.admin_phones).
+    search_fields = ["description", "compound__name", "room", "contact_phone"]
     list_per_page = 50
     show_full_result_count = False
     inlines = [RequestLogInline]

@@ -16,7 +16,7 @@ from .models import (
     Survey,
     SurveyAnswer,
 )
-from .phones import normalise_phone, validate_phone
+from .phones import PhoneField
 from .services import DESCRIPTION_MAX
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -79,9 +79,8 @@ class RequestForm(forms.Form):
         required=False,
         help_text=_("A surname and title is enough, e.g. 王阿姨."),
     )
-    contact_phone = forms.CharField(
+    contact_phone = PhoneField(
         label=_("contact phone"),
-        max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
@@ -96,11 +95,6 @@ class RequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["compound"].queryset = compounds
         self.fields["building"].queryset = buildings
-
-    def clean_contact_phone(self):
-        phone = normalise_phone(self.cleaned_data["contact_phone"])
-        validate_phone(phone)
-        return phone
 
 
 class TransitionForm(forms.Form):
@@ -267,9 +261,8 @@ class PublicWishForm(forms.Form):
         required=False,
         help_text=_("A surname and title is enough, e.g. 王阿姨."),
     )
-    contact_phone = forms.CharField(
+    contact_phone = PhoneField(
         label=_("phone, for calling you back"),
-        max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     website = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
@@ -278,11 +271,6 @@ class PublicWishForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = buildings
         self.fields["building"].label_from_instance = lambda b: b.number
-
-    def clean_contact_phone(self):
-        phone = normalise_phone(self.cleaned_data["contact_phone"])
-        validate_phone(phone)
-        return phone
 
     @property
     def is_robot(self) -> bool:

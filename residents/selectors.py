@@ -68,6 +68,17 @@ def sees_full_phone(user, request: ResidentRequest) -> bool:
     )
 
 
+def sees_every_full_phone(user) -> bool:
+    """Whether `user` sees in full the number of every request they may list: community
+    staff, who list only their own community's requests. Only they may filter, search or
+    sort the admin's lists by the number (renovation.admin_phones); for anyone who sees
+    some numbers masked, a filter by the number would give a masked one back."""
+    profile = get_profile(user) if getattr(user, "is_authenticated", False) else None
+    return bool(
+        profile and profile.role == Role.COMMUNITY_STAFF and profile.community_id is not None
+    )
+
+
 def shown_phone(user, request: ResidentRequest) -> str:
     """The contact phone as `user` may see it: used by pages, lists, exports and the admin."""
     if sees_full_phone(user, request):

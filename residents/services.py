@@ -39,7 +39,7 @@ from .models import (
     SurveyAnswer,
     new_token,
 )
-from .phones import normalise_phone, validate_phone
+from .phones import normalise_phone
 from .selectors import demand_list_lines, pending_wishes
 
 DESCRIPTION_MAX = 1000
@@ -114,7 +114,6 @@ def request_create(
     description = _text(description)
     room = _text(room)
     contact_name = _text(contact_name)
-    contact_phone = normalise_phone(contact_phone)
     errors: dict[str, str] = {}
     if kind not in RequestKind.values:
         errors["kind"] = _("Unknown kind of request.")
@@ -146,7 +145,7 @@ def request_create(
     if len(contact_name) > 30:
         errors["contact_name"] = _("A name has at most 30 characters.")
     try:
-        validate_phone(contact_phone)
+        contact_phone = normalise_phone(contact_phone)
     except ValidationError as error:
         errors["contact_phone"] = error.messages[0]
     if kind == RequestKind.OBJECTION and "compound" not in errors:
@@ -834,7 +833,7 @@ def public_wish_create(
 ) -> ResidentRequest:
     """A wish left on the public page: it lands in the community's queue as "online, not
     yet verified"."""
-    if not normalise_phone(contact_phone):
+    if not (contact_phone or "").strip():
         raise ValidationError({"contact_phone": _("Leave a phone number so we can call back.")})
     return request_create(
         user=None,

@@ -1,5 +1,3 @@
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +16,7 @@ from renovation.forms import add_service_errors
 from renovation.models import Building, Compound, RenovationProject, Role
 from renovation.paging import page_of, paged, query_without_page
 from renovation.selectors import building_list, community_list, compound_list
+from renovation.spreadsheets import csv_writer
 from renovation.widgets import options_key
 
 from . import selectors, services
@@ -306,12 +305,6 @@ def request_bulk_transition(request: HttpRequest) -> HttpResponse:
     return redirect("request-list")
 
 
-def _csv_text(value: str) -> str:
-    """Text typed by residents, made inert for Excel: a cell starting with = + - or @ is a
-    formula there (a wish left online could have become a link that leaks the sheet)."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @login_required
 def request_export(request: HttpRequest) -> HttpResponse:
     """The filtered queue as CSV, phones masked by the same rule as every page."""
@@ -323,7 +316,7 @@ def request_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="resident-requests.csv"'
     response.write("\ufeff")  # so Excel reads the Chinese as UTF-8
-    writer = csv.writer(response)
+    writer = csv_writer(response)  # every text cell escaped for Excel
     writer.writerow(
         [
             _("number"),
@@ -351,10 +344,10 @@ def request_export(request: HttpRequest) -> HttpResponse:
                 r.get_channel_display(),
                 r.compound.community.name,
                 r.compound.name,
-                _csv_text(r.place),
+                r.place,
                 r.category.name if r.category else _("other"),
-                _csv_text(r.description),
-                _csv_text(r.contact_name),
+                r.description,
+                r.contact_name,
                 selectors.shown_phone(user, r),
                 timezone.localtime(r.logged_at).strftime("%Y-%m-%d %H:%M"),
                 r.due_on.isoformat(),

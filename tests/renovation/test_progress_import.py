@@ -713,7 +713,7 @@ def test_template_writes_a_name_that_looks_like_a_formula_as_text(projects, user
     compound.save()
     workbook = download_template(client, users["programme_office"])
     cells = [row[2] for row in workbook.active.iter_rows() if row[2].value == "=1+2"]
-    assert len(cells) == 1 and cells[0].data_type == "s"
+    assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].quotePrefix
 
 
 @pytest.mark.parametrize("role", ["leader", "community_staff", "finance", "no_role"])

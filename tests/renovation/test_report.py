@@ -94,6 +94,7 @@ def test_text_that_looks_like_a_formula_stays_text(programme):
     cells = [cell for row in sheet.iter_rows(min_row=4) for cell in row]
     typed_cells = [cell for cell in cells if cell.value == typed]
     assert len(typed_cells) == 1 and typed_cells[0].data_type == "s"
+    assert typed_cells[0].quotePrefix  # still text when edited in Excel
     formulas = [cell for cell in cells if cell.data_type == "f"]
     assert formulas and all(cell.value.startswith(("=SUM(", "=IF(")) for cell in formulas)
 
