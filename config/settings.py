@@ -260,7 +260,7 @@ WILLINGNESS_THRESHOLD = Fraction(env_str("WILLINGNESS_THRESHOLD") or "2/3")
 #
 # A cache that may be lost: everything in it can be worked out again, so a Redis that is
 # stopped, hung or full makes a call a miss (IGNORE_EXCEPTIONS), never an error page. A call
-# waits a quarter of a second to connect and one for the answer, and once Redis has not
+# waits a quarter of a second to connect and as long for the answer; once Redis has not
 # answered, the process leaves it alone for five seconds (config.redis_cache: one timeout
 # per process and interval, not one per cache call of every page) and logs the outage once.
 CACHE_URL = env_str("CACHE_URL")
