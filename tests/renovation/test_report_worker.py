@@ -92,6 +92,7 @@ class Workers:
         self.queue = f"test-{uuid.uuid4().hex}"
         self.media = tmp_path / "media"
         self.pause_file = tmp_path / "paused"
+        self.resume_file = tmp_path / "resume"
         self.processes: list[tuple[subprocess.Popen, Path]] = []
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -103,6 +104,7 @@ class Workers:
             "DJANGO_MEDIA_ROOT": str(self.media),
             "DJANGO_DEBUG": "1",
             "REPORT_TEST_PAUSE_FILE": str(self.pause_file),
+            "REPORT_TEST_RESUME_FILE": str(self.resume_file),
             **extra,
         }
 
@@ -295,7 +297,7 @@ def _manage(env: dict[str, str], *args: str) -> str:
 def test_a_build_cut_off_by_a_database_restart_ends_built(workers, private_postgres):
     env = workers.env(DATABASE_URL=private_postgres.url)
     _manage(env, "migrate", "-v0")
-    workers.start(DATABASE_URL=private_postgres.url, REPORT_TEST_PAUSE="5")
+    workers.start(DATABASE_URL=private_postgres.url, REPORT_TEST_PAUSE="60")
     # Asked for as the web side does: the service queues the task under the row's task id.
     ask = "from renovation.services import report_request; from renovation.selectors.report"
     ask += " import Month; print(report_request(month=Month.parse('2022-06')).pk)"
@@ -304,6 +306,7 @@ def test_a_build_cut_off_by_a_database_restart_ends_built(workers, private_postg
     workers.paused_pid()
     assert private_postgres.row(pk)[0] == MonthlyReport.Status.RUNNING
     private_postgres.pg_ctl("-m", "fast", "restart")  # drops the worker's connection
+    workers.resume_file.touch()  # the build goes on, on a connection that is gone
 
     def finished() -> tuple | None:
         row = private_postgres.row(pk)
