@@ -198,14 +198,48 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
+# A task whose pool process died (killed for memory, a deploy) goes back to the queue instead
+# of being acknowledged as failed; its row is taken back by the retry (renovation.services).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Above the report task's time limit, so a late-acked task is not redelivered mid-build.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# A deployment may give its workers a queue of their own (the end-to-end tests do).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE") or "celery"
+
+# The monthly report's build: its time limits (seconds), and how long a row may stay waiting
+# or being built before the sweep queues it again. The deadline is above the hard limit, so
+# a build still in time is never taken for a lost one.
+REPORT_SOFT_TIME_LIMIT = env_int("REPORT_SOFT_TIME_LIMIT", 600)
+REPORT_TIME_LIMIT = env_int("REPORT_TIME_LIMIT", 660)
+REPORT_STALE_AFTER = env_int("REPORT_STALE_AFTER", 15 * 60)
+REPORT_SWEEP_EVERY = env_int("REPORT_SWEEP_EVERY", 5 * 60)
+
+# A page that queues a task never waits long on a dead or hung broker: a short connect and
+# socket timeout and at most one quick retry, then the page says so (about two seconds).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# The visibility timeout is just above the report's hard time limit: a task whose whole
+# worker died comes back after it (the sweep usually has queued it again before).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": REPORT_TIME_LIMIT + 60,
+    "socket_timeout": 1,
+    "socket_connect_timeout": 1,
+}
 CELERY_BEAT_SCHEDULE = {
     # Last month's joint-meeting workbook, at 02:00 Asia/Shanghai on the 1st.
     "monthly-report": {
         "task": "renovation.tasks.request_previous_month_report",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
+    # Reports left waiting or being built past their deadline are queued again.
+    "monthly-report-sweep": {
+        "task": "renovation.tasks.requeue_stale_reports",
+        "schedule": REPORT_SWEEP_EVERY,
     },
 }
 

@@ -394,17 +394,29 @@ def report_list(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(
-                    request,
-                    _("The report for %(month)s has been asked for.") % {"month": report},
-                )
-                return redirect("report-list")
+                report.refresh_from_db()
+                if not report.not_queued:
+                    messages.success(
+                        request,
+                        _("The report for %(month)s has been asked for.") % {"month": report},
+                    )
+                    return redirect("report-list")
+                # The request is kept: the page says so and offers to queue it again.
+                messages.error(request, _not_queued_message(report))
     elif request.method == "POST":
         raise PermissionDenied
     reports = scope_queryset(request.user, MonthlyReport.objects.select_related("requested_by"))
     page, query = paged(request, reports, per_page=24)
     context = {"form": form, "page": page, "query": query}
     return render(request, "renovation/report_list.html", context)
+
+
+def _not_queued_message(report: MonthlyReport) -> str:
+    return _(
+        "The report for %(month)s could not be queued: the task service is not answering. "
+        "The request is kept; ask again in a few minutes (it is also queued by itself once "
+        "the service is back)."
+    ) % {"month": report}
 
 
 def _report_or_404(user, pk: int) -> MonthlyReport:
@@ -421,7 +433,7 @@ def report_status(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "status": report.status,
-            "label": report.get_status_display(),
+            "label": _("not queued") if report.not_queued else report.get_status_display(),
             "error": report.error,
             "download": reverse("report-download", args=[report.pk])
             if report.status == MonthlyReport.Status.DONE
@@ -431,15 +443,22 @@ def report_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @login_required
-def report_download(request: HttpRequest, pk: int) -> FileResponse:
+def report_download(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_or_404(request.user, pk)
     if report.status != MonthlyReport.Status.DONE or not report.file:
         raise Http404(_("This report has no workbook yet."))
+    try:
+        workbook = report.file.open("rb")
+    except FileNotFoundError:
+        # The row outlived its file (a restore without the media folder): say so, and let
+        # those who may ask for reports build it again.
+        context = {
+            "report": report,
+            "can_request": has_permission(request.user, MonthlyReport, ADD),
+        }
+        return render(request, "renovation/report_missing.html", context, status=404)
     return FileResponse(
-        report.file.open("rb"),
-        as_attachment=True,
-        filename=report.filename,
-        content_type=XLSX_CONTENT_TYPE,
+        workbook, as_attachment=True, filename=report.filename, content_type=XLSX_CONTENT_TYPE
     )
 
 

@@ -37,6 +37,15 @@ class MonthlyReport(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The Celery task that builds the row: its own retry (a lost database connection, a
+    # killed pool process) takes the row back; another task leaves a fresh build alone.
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    queued_at = models.DateTimeField(
+        _("queued at"),
+        null=True,
+        blank=True,
+        help_text=_("When the build was handed to the task queue; empty when it could not be."),
+    )
 
     scope_lookups: dict = {}  # district-level: local roles do not see it
 
@@ -47,6 +56,11 @@ class MonthlyReport(models.Model):
 
     def __str__(self) -> str:
         return shown(self, "month", "%Y-%m")
+
+    @property
+    def not_queued(self) -> bool:
+        """Waiting for a build that no task will make: the task queue could not be reached."""
+        return self.status == self.Status.PENDING and self.queued_at is None
 
     @property
     def filename(self) -> str:

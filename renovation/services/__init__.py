@@ -14,7 +14,7 @@ from .funding import (
 from .progress import progress_import
 from .projects import allowed_transitions, progress_record, project_create, project_transition
 from .registry import registry_import
-from .reports import report_build, report_request
+from .reports import report_build, report_enqueue, report_request, report_requeue_stale
 
 __all__ = [
     "allocation_create",
@@ -32,5 +32,7 @@ __all__ = [
     "project_transition",
     "registry_import",
     "report_build",
+    "report_enqueue",
     "report_request",
+    "report_requeue_stale",
 ]
