@@ -36,9 +36,11 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A config beat -l info
 
-# Tests use PostgreSQL when DATABASE_URL points at it (CI does), SQLite otherwise.
+# Tests use PostgreSQL when DATABASE_URL points at it (CI does), SQLite otherwise; one
+# worker per core (TEST_WORKERS=0 runs them in this process, as plain `pytest` does).
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 check: install
 	$(PY) -m ruff check .
